@@ -1,0 +1,69 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config_class: type[Config] | Config | None = None) -> Flask:
+    """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
+    app = Flask(__name__)
+    app.config.from_object(_as_config(config_class))
+    resolve_database_uri(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _as_config(config_class: type[Config] | Config | None) -> Config:
+    if config_class is None:
+        return config_from_env()
+    return config_class() if isinstance(config_class, type) else config_class
+
+
+def embedded_server(app: Flask):
+    """The development PostgreSQL whose data lives in instance/pgdata."""
+    from app.embedded_db import EmbeddedPostgres
+
+    return EmbeddedPostgres(Path(app.instance_path) / "pgdata")
+
+
+def resolve_database_uri(app: Flask) -> None:
+    # No DATABASE_URL (allowed in development and tests only): use the embedded server.
+    uses_embedded = app.config.get("SQLALCHEMY_DATABASE_URI") is None
+    app.config["EMBEDDED_DB_IN_USE"] = uses_embedded
+    if uses_embedded:
+        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_server(app).url().render_as_string(
+            hide_password=False
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import devdb
+
+    app.cli.add_command(devdb)

@@ -1,0 +1,1 @@
+"""The database schema: where it stands, and how it moves."""

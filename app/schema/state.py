@@ -1,0 +1,69 @@
+"""Where the database's schema stands against the code's migration scripts."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+@functools.cache
+def script_directory(directory: Path = MIGRATIONS_DIR) -> ScriptDirectory:
+    """The revision scripts (parsed once per process: they do not change under a running app)."""
+    return ScriptDirectory(str(directory))
+
+
+def alembic_config(connection: Connection | None = None, *, url: str | None = None, **attributes) -> AlembicConfig:
+    """An Alembic config for the project's migrations, usable without a Flask app context.
+
+    Pass `connection` to run online against it, or `url` for offline (--sql) output.
+    """
+    config = AlembicConfig(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # The caller owns logging; env.py must not reconfigure it.
+    config.attributes.update(configure_logging=False, connection=connection, url=url, **attributes)
+    return config
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    known: bool
+
+    @property
+    def at_head(self) -> bool:
+        return self.known and set(self.current) == set(self.heads)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the schema is not ready, or None when it is."""
+        if self.at_head:
+            return None
+        if not self.known:
+            return "database is at a revision this code does not know (database ahead of the code?)"
+        if not self.current:
+            return "database has no migrations applied"
+        return "database is behind the code's head: migrations are pending"
+
+
+def read_schema_state(connection: Connection, scripts: ScriptDirectory | None = None) -> SchemaState:
+    scripts = scripts or script_directory()
+    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    known = all(_is_known(scripts, rev) for rev in current)
+    return SchemaState(current=current, heads=tuple(scripts.get_heads()), known=known)
+
+
+def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except Exception:  # alembic raises several types for unknown or partial ids
+        return False

@@ -1,0 +1,127 @@
+"""Application configuration, chosen by the APP_ENV environment variable.
+
+APP_ENV=development (default) | testing | production. DATABASE_URL always wins when set.
+Configuration objects read the environment when they are instantiated, not at import time,
+so a test can build one from a dict.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PSYCOPG2_DRIVERNAME = "postgresql+psycopg2"
+# Heroku still hands out postgres://; SQLAlchemy 2.1 maps postgresql:// to psycopg 3, which we do not ship.
+_SCHEMES_TO_NORMALISE = {"postgres", "postgresql"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message is one line and safe to print."""
+
+
+def normalise_database_url(raw: str) -> URL:
+    """Parse a database URL and pin it to the psycopg2 driver.
+
+    Raises ConfigError (never echoing the password) for anything that is not a PostgreSQL URL.
+    """
+    try:
+        url = make_url(raw.strip())
+    except (ArgumentError, ValueError):
+        raise ConfigError("DATABASE_URL is not a valid database URL") from None
+    if url.drivername in _SCHEMES_TO_NORMALISE:
+        url = url.set(drivername=PSYCOPG2_DRIVERNAME)
+    if url.drivername != PSYCOPG2_DRIVERNAME:
+        raise ConfigError(
+            f"DATABASE_URL must be a PostgreSQL URL (postgres://, postgresql://), not {url.drivername}://"
+        )
+    if not url.database:
+        raise ConfigError("DATABASE_URL names no database")
+    return url
+
+
+def safe_url(url: URL | str) -> str:
+    """The URL as it may be printed or logged: password masked."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except (ArgumentError, ValueError):
+            return "<unparseable database URL>"
+    return url.render_as_string(hide_password=True)
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    # Development and tests may fall back to the embedded PostgreSQL under instance/.
+    USE_EMBEDDED_DB = False
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    JSON_SORT_KEYS = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        environ = os.environ if environ is None else environ
+        self.SECRET_KEY = environ.get("SECRET_KEY") or self.default_secret_key()
+        raw_url = environ.get("DATABASE_URL", "").strip()
+        # None means "use the embedded server"; the app factory fills it in.
+        self.SQLALCHEMY_DATABASE_URI: str | None = (
+            normalise_database_url(raw_url).render_as_string(hide_password=False) if raw_url else None
+        )
+        self.validate()
+
+    def default_secret_key(self) -> str | None:
+        # A per-process random key: sessions and tokens do not survive a restart, which is
+        # the honest behaviour for a machine that was given no secret.
+        return secrets.token_urlsafe(32)
+
+    def validate(self) -> None:
+        if self.SQLALCHEMY_DATABASE_URI is None and not self.USE_EMBEDDED_DB:
+            raise ConfigError(f"DATABASE_URL must be set when APP_ENV={self.ENV_NAME}")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+    USE_EMBEDDED_DB = True
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    USE_EMBEDDED_DB = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def default_secret_key(self) -> str | None:
+        return None
+
+    def validate(self) -> None:
+        if not self.SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+        super().validate()
+
+
+CONFIGS: dict[str, type[Config]] = {
+    cls.ENV_NAME: cls for cls in (DevelopmentConfig, TestingConfig, ProductionConfig)
+}
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration APP_ENV asks for, built from the environment."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("APP_ENV", "development").strip().lower() or "development"
+    try:
+        config_class = CONFIGS[name]
+    except KeyError:
+        choices = ", ".join(CONFIGS)
+        raise ConfigError(f"APP_ENV={name!r} is not one of: {choices}") from None
+    return config_class(environ)

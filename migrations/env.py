@@ -1,0 +1,82 @@
+"""Alembic environment for `flask db`, the release runner and the tests.
+
+Metadata and context options come from the app's modules, not from a Flask app context, so
+the same environment serves every caller. A caller that manages its own connection (tests,
+the release runner) hands it in as `config.attributes["connection"]`.
+"""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from app.extensions import db, migrate
+from config import safe_url
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+target_metadata = db.metadata
+
+
+def skip_empty_autogenerate(context, revision, directives):
+    """`flask db migrate` with no model change writes no file."""
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+
+
+def context_options() -> dict:
+    options = dict(migrate.alembic_ctx_kwargs)
+    options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    return options
+
+
+def database_url() -> str:
+    from flask import current_app
+
+    return current_app.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def run_migrations_offline() -> None:
+    """`--sql`: print the SQL instead of running it."""
+    context.configure(
+        url=config.attributes.get("url") or database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **context_options(),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_with_connection(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, **context_options())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    handed_in = config.attributes.get("connection")
+    if isinstance(handed_in, Connection):
+        run_with_connection(handed_in)
+        return
+    # pytest-alembic hands in an Engine; `flask db` uses the app's.
+    engine = handed_in if isinstance(handed_in, Engine) else db.engine
+    try:
+        connection = engine.connect()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        raise SystemExit(f"error: cannot connect to {safe_url(engine.url)}: {reason}") from None
+    with connection:
+        run_with_connection(connection)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

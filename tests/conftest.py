@@ -1,0 +1,112 @@
+"""Test fixtures on real PostgreSQL.
+
+The session starts its own embedded server in a temporary folder, or uses the server that
+DATABASE_URL points at (it must be allowed to create databases). Every test that needs a
+database gets a fresh one: empty, or cloned in milliseconds from a template migrated to head.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import URL
+
+from app import create_app
+from app.database_admin import create_database, drop_database
+from app.embedded_db import EmbeddedPostgres
+from app.extensions import db as flask_db
+from app.schema.state import alembic_config
+from config import TestingConfig, normalise_database_url
+
+TEMPLATE_DB = "test_template_head"
+_db_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """URL of a maintenance database on the test server."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield normalise_database_url(given)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    server = EmbeddedPostgres(folder / "pgdata")
+    server.start(database="postgres")
+    try:
+        yield server.url("postgres")
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def make_database(server_url):
+    """Factory: a new database (optionally cloned from a template), dropped after the test."""
+    created: list[str] = []
+
+    def make(template: str | None = None) -> URL:
+        name = f"test_{os.getpid()}_{next(_db_counter)}"
+        create_database(server_url, name, template=template)
+        created.append(name)
+        return server_url.set(database=name)
+
+    yield make
+    for name in created:
+        drop_database(server_url, name)
+
+
+def upgrade(url: URL, revision: str = "head") -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def head_template(server_url) -> str:
+    """A database migrated to head once per session, cloned by `database_url`."""
+    drop_database(server_url, TEMPLATE_DB)
+    create_database(server_url, TEMPLATE_DB)
+    upgrade(server_url.set(database=TEMPLATE_DB))
+    yield TEMPLATE_DB
+    drop_database(server_url, TEMPLATE_DB)
+
+
+@pytest.fixture
+def empty_database_url(make_database) -> URL:
+    return make_database()
+
+
+@pytest.fixture
+def database_url(make_database, head_template) -> URL:
+    """A fresh database at head."""
+    return make_database(template=head_template)
+
+
+def config_for(url: URL, **extra) -> TestingConfig:
+    environ = {"DATABASE_URL": url.render_as_string(hide_password=False), "SECRET_KEY": "test-secret"}
+    return TestingConfig({**environ, **extra})
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(config_for(database_url))
+    yield app
+    with app.app_context():
+        flask_db.engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = sa.create_engine(database_url)
+    yield engine
+    engine.dispose()

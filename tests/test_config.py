@@ -1,0 +1,90 @@
+import pytest
+
+from config import (
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    config_from_env,
+    normalise_database_url,
+    safe_url,
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgres://u:pw@db.example.com:5432/app",
+        "postgresql://u:pw@db.example.com:5432/app",
+        "postgresql+psycopg2://u:pw@db.example.com:5432/app",
+    ],
+)
+def test_postgres_schemes_are_pinned_to_psycopg2(raw):
+    url = normalise_database_url(raw)
+    assert url.drivername == "postgresql+psycopg2"
+    assert (url.host, url.port, url.database, url.username, url.password) == (
+        "db.example.com",
+        5432,
+        "app",
+        "u",
+        "pw",
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not a url", "not a valid database URL"),
+        ("postgresql://u:hunter2@host:port/app", "not a valid database URL"),
+        ("mysql://u:hunter2@host/app", "must be a PostgreSQL URL"),
+        ("postgresql+psycopg://u:hunter2@host/app", "must be a PostgreSQL URL"),
+        ("postgresql://u:hunter2@host", "names no database"),
+    ],
+)
+def test_bad_database_urls_are_refused_without_leaking_the_password(raw, message):
+    with pytest.raises(ConfigError, match=message) as excinfo:
+        normalise_database_url(raw)
+    assert "hunter2" not in str(excinfo.value)
+
+
+def test_safe_url_masks_the_password():
+    assert "hunter2" not in safe_url("postgresql://u:hunter2@host/app")
+    assert "***" in safe_url("postgresql://u:hunter2@host/app")
+
+
+def test_database_url_wins_over_the_embedded_default():
+    config = DevelopmentConfig({"DATABASE_URL": "postgres://u:pw@h/app"})
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg2://u:pw@h/app"
+
+
+def test_development_without_database_url_leaves_it_to_the_embedded_server():
+    assert DevelopmentConfig({}).SQLALCHEMY_DATABASE_URI is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DATABASE_URL": "postgres://u:pw@h/app"}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "s3cret"}, "DATABASE_URL must be set"),
+        ({"SECRET_KEY": "", "DATABASE_URL": "postgres://u:pw@h/app"}, "SECRET_KEY must be set"),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        ProductionConfig(environ)
+
+
+def test_production_with_both_secrets_starts():
+    config = ProductionConfig({"SECRET_KEY": "s3cret", "DATABASE_URL": "postgres://u:pw@h/app"})
+    assert config.SECRET_KEY == "s3cret"
+    assert config.DEBUG is False
+
+
+def test_app_env_chooses_the_config_class():
+    assert config_from_env({"APP_ENV": "testing"}).TESTING is True
+    assert config_from_env({}).ENV_NAME == "development"
+    with pytest.raises(ConfigError, match="APP_ENV='staging' is not one of"):
+        config_from_env({"APP_ENV": "staging"})
+
+
+def test_development_secret_is_random_not_a_fixed_default():
+    assert DevelopmentConfig({}).SECRET_KEY != DevelopmentConfig({}).SECRET_KEY
