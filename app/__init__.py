@@ -39,8 +39,8 @@ def resolve_database_uri(app: Flask) -> None:
     uses_embedded = app.config.get("SQLALCHEMY_DATABASE_URI") is None
     app.config["EMBEDDED_DB_IN_USE"] = uses_embedded
     if uses_embedded:
-        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_server(app).url().render_as_string(
-            hide_password=False
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            embedded_server(app).url().render_as_string(hide_password=False)
         )
 
 

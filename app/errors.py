@@ -23,7 +23,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
         response = exc.get_response()
-        body, status = error_response(exc.code or 500, exc.description or "")
+        body, _ = error_response(exc.code or 500, exc.description or "")
         response.data = current_app.json.dumps(body)
         response.content_type = "application/json"
         return response

@@ -1,10 +1,10 @@
 """Liveness and readiness probes."""
 
 from flask import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.schema.state import read_schema_state
-from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("health", __name__)
 

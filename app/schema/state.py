@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,9 @@ def script_directory(directory: Path = MIGRATIONS_DIR) -> ScriptDirectory:
     return ScriptDirectory(str(directory))
 
 
-def alembic_config(connection: Connection | None = None, *, url: str | None = None, **attributes) -> AlembicConfig:
+def alembic_config(
+    connection: Connection | None = None, *, url: str | None = None, **attributes
+) -> AlembicConfig:
     """An Alembic config for the project's migrations, usable without a Flask app context.
 
     Pass `connection` to run online against it, or `url` for offline (--sql) output.
@@ -65,5 +68,5 @@ def read_schema_state(connection: Connection, scripts: ScriptDirectory | None = 
 def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
     try:
         return scripts.get_revision(revision) is not None
-    except Exception:  # alembic raises several types for unknown or partial ids
+    except CommandError:
         return False

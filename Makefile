@@ -1,0 +1,63 @@
+# Every target uses the project's own virtualenv (.venv), created by `make install`.
+# Arguments: m="message" for migrate, rev=<revision> for upgrade/downgrade, PORT for run.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask
+PORT ?= 5000
+rev ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve test db db-stop migrate upgrade downgrade current history check lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: install db upgrade ## Install, start the database, migrate, serve on 127.0.0.1:$PORT
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install lint ## Run the linters and the test suite (on a throwaway PostgreSQL)
+	$(BIN)/pytest
+
+db: install ## Start the embedded development PostgreSQL (no-op if DATABASE_URL is set)
+	@$(FLASK) devdb start
+
+db-stop: install ## Stop the embedded development PostgreSQL
+	@$(FLASK) devdb stop
+
+migrate: install db ## Autogenerate a revision from app/models.py: make migrate m="add x to items"
+	@test -n "$(m)" || { echo 'usage: make migrate m="what changed"' >&2; exit 2; }
+	$(FLASK) db migrate -m "$(m)"
+
+upgrade: install db ## Apply migrations up to rev (default: head)
+	$(FLASK) db upgrade -- $(if $(rev),$(rev),head)
+
+downgrade: install db ## Undo migrations down to rev (default: one step, -1)
+	$(FLASK) db downgrade -- $(if $(rev),$(rev),-1)
+
+current: install db ## Show the database's current revision
+	$(FLASK) db current
+
+history: install ## List the revisions, newest first
+	$(FLASK) db history
+
+check: install db ## Fail if app/models.py has changes no revision covers
+	$(FLASK) db check
+
+lint: install ## Ruff: lint and formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean: ## Stop the dev database and remove .venv and caches (keeps instance/ data)
+	-test -x $(FLASK) && $(FLASK) devdb stop
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

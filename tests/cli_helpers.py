@@ -1,0 +1,40 @@
+"""Run the project's commands the way a developer does: in a subprocess, from the repo root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(args: list[str], database_url: URL | str | None = None, timeout: float = 120, **env):
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
+    if database_url is not None:
+        if isinstance(database_url, URL):
+            database_url = database_url.render_as_string(hide_password=False)
+        environ["DATABASE_URL"] = database_url
+    environ.update(env)
+    return subprocess.run(
+        args, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def flask(*args: str, **kwargs):
+    return run([str(BIN / "flask"), *args], **kwargs)
+
+
+def assert_clean_failure(result, *expected: str, secret: str | None = None) -> None:
+    """Non-zero exit, a short message, no traceback, no secret."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    for text in expected:
+        assert text in output, output
+    if secret:
+        assert secret not in output, output

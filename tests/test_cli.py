@@ -1,0 +1,85 @@
+"""`flask db ...` as developers type it, against real PostgreSQL."""
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import produce_migrations
+from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
+
+from app.extensions import db
+from app.schema.state import MIGRATIONS_DIR, script_directory
+from tests.cli_helpers import assert_clean_failure, flask
+
+
+def test_upgrade_current_downgrade_round_trip(empty_database_url):
+    head = script_directory().get_current_head()
+    assert flask("db", "upgrade", database_url=empty_database_url).returncode == 0
+    current = flask("db", "current", database_url=empty_database_url)
+    assert f"{head} (head)" in current.stdout
+
+    assert flask("db", "downgrade", "--", "-1", database_url=empty_database_url).returncode == 0
+    current = flask("db", "current", database_url=empty_database_url)
+    assert head not in current.stdout
+
+
+def test_migrate_at_head_writes_no_file(database_url, tmp_path):
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    before = sorted(p.name for p in (directory / "versions").glob("*.py"))
+
+    check = flask("db", "check", "-d", str(directory), database_url=database_url)
+    assert check.returncode == 0, check.stderr
+    result = flask("db", "migrate", "-d", str(directory), "-m", "nothing", database_url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes in schema detected" in result.stderr
+    assert sorted(p.name for p in (directory / "versions").glob("*.py")) == before
+
+
+def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
+    metadata = sa.MetaData(naming_convention=db.metadata.naming_convention)
+    for table in db.metadata.tables.values():
+        table.to_metadata(metadata)
+    metadata.tables["items"].append_column(sa.Column("priority", sa.Integer, nullable=True))
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        upgrade_ops = produce_migrations(context, metadata).upgrade_ops
+
+    [table_ops] = upgrade_ops.ops
+    assert isinstance(table_ops, ops.ModifyTableOps)
+    [op] = table_ops.ops
+    assert isinstance(op, ops.AddColumnOp)
+    assert (op.table_name, op.column.name, op.column.nullable) == ("items", "priority", True)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://app:hunter2@db:notaport/app", "DATABASE_URL is not a valid database URL"),
+        ("mysql://app:hunter2@db/app", "must be a PostgreSQL URL"),
+        (
+            "postgresql://app:hunter2@127.0.0.1:9/app",
+            "cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app",
+        ),
+    ],
+)
+def test_bad_database_url_gives_one_line_and_no_password(url, message):
+    result = flask("db", "current", database_url=url)
+    assert_clean_failure(result, message, secret="hunter2")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = flask("db", "current", database_url="postgresql://app:hunter2@db/app", APP_ENV="production")
+    assert_clean_failure(result, "SECRET_KEY must be set", secret="hunter2")
+
+
+def test_devdb_url_masks_the_password():
+    result = flask("devdb", "url", database_url="postgres://app:hunter2@db/app")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "postgresql+psycopg2://app:***@db/app"
