@@ -75,7 +75,7 @@ def test_production_refuses_to_start_without_secrets(environ, message):
 
 def test_production_with_both_secrets_starts():
     config = ProductionConfig({"SECRET_KEY": "s3cret", "DATABASE_URL": "postgres://u:pw@h/app"})
-    assert config.SECRET_KEY == "s3cret"  # noqa: S105 (a test value)
+    assert config.SECRET_KEY == "s3cret"
     assert config.DEBUG is False
 
 
