@@ -9,7 +9,7 @@ PORT ?= 5000
 rev ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test db db-stop migrate upgrade downgrade current history check lint clean
+.PHONY: help install run test db db-stop migrate upgrade downgrade current history check release lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ history: install ## List the revisions, newest first
 
 check: install db ## Fail if app/models.py has changes no revision covers
 	$(FLASK) db check
+
+release: install db ## Run the release-phase runner (run_migration.py) against the database
+	$(BIN)/python run_migration.py
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .

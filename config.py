@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import ClassVar
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+# Local state that is never committed: the development database lives here.
+INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 PSYCOPG2_DRIVERNAME = "postgresql+psycopg2"
 # Heroku still hands out postgres://; SQLAlchemy 2.1 maps postgresql:// to psycopg 3, which we do not ship.

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
-from config import Config, config_from_env
+from config import INSTANCE_DIR, Config, config_from_env
 
 
 def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
-    app = Flask(__name__)
+    # Explicit, so the app and the release runner agree on where the dev database lives.
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(_as_config(config_class))
     resolve_database_uri(app)
     register_extensions(app)
@@ -27,21 +26,14 @@ def _as_config(config_class: type[Config] | Config | None) -> Config:
     return config_class() if isinstance(config_class, type) else config_class
 
 
-def embedded_server(app: Flask):
-    """The development PostgreSQL whose data lives in instance/pgdata."""
-    from app.embedded_db import EmbeddedPostgres
-
-    return EmbeddedPostgres(Path(app.instance_path) / "pgdata")
-
-
 def resolve_database_uri(app: Flask) -> None:
     # No DATABASE_URL (allowed in development and tests only): use the embedded server.
     uses_embedded = app.config.get("SQLALCHEMY_DATABASE_URI") is None
     app.config["EMBEDDED_DB_IN_USE"] = uses_embedded
     if uses_embedded:
-        app.config["SQLALCHEMY_DATABASE_URI"] = (
-            embedded_server(app).url().render_as_string(hide_password=False)
-        )
+        from app.embedded_db import dev_server
+
+        app.config["SQLALCHEMY_DATABASE_URI"] = dev_server().url().render_as_string(hide_password=False)
 
 
 def register_extensions(app: Flask) -> None:

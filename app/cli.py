@@ -8,9 +8,9 @@ from config import safe_url
 
 
 def _server():
-    from app import embedded_server
+    from app.embedded_db import dev_server
 
-    return embedded_server(current_app)
+    return dev_server()
 
 
 def _fail(exc: Exception):

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from app.database_admin import create_database
-from config import PSYCOPG2_DRIVERNAME
+from config import INSTANCE_DIR, PSYCOPG2_DRIVERNAME
 
 DEFAULT_DATABASE = "app"
 SUPERUSER = "postgres"
@@ -93,6 +93,11 @@ class EmbeddedPostgres:
         except (subprocess.SubprocessError, OSError) as exc:
             raise EmbeddedDatabaseError(f"could not stop the embedded PostgreSQL: {exc}") from None
         return True
+
+
+def dev_server() -> EmbeddedPostgres:
+    """The development server, its data in instance/pgdata."""
+    return EmbeddedPostgres(INSTANCE_DIR / "pgdata")
 
 
 def _process_alive(pid: int) -> bool:

@@ -12,7 +12,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from config import PROJECT_ROOT
+
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 

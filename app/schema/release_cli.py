@@ -1,0 +1,243 @@
+"""Command line of the release runner: `python run_migration.py [options]`.
+
+Every option can also come from an environment variable, for a Procfile's release line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from app.schema.release import (
+    MIGRATIONS_DIR,
+    ReleaseError,
+    ReleaseRunner,
+    Settings,
+    UsageError,
+)
+from config import ConfigError, config_from_env, normalise_database_url, safe_url
+
+EXIT_OK = 0
+EXIT_MIGRATION_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONNECT = 3
+EXIT_LOCK = 4
+EXIT_PENDING = 5
+EXIT_REFUSED = 6
+
+EXIT_CODES_HELP = """exit codes:
+  0  success, including nothing to do (--check: database at head)
+  1  a revision failed; it was rolled back and the database is at the last applied revision
+  2  usage or configuration error (bad option, bad or missing database URL, unknown --target)
+  3  could not connect to the database within --wait
+  4  another runner still held the migration lock after --wait
+  5  --check only: revisions are pending
+  6  refused, nothing touched: the scripts have several heads, or the database is at a revision
+     this code does not know (the code is older than the database)
+"""
+
+log = logging.getLogger("run_migration")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # argparse would print the whole usage block; one line is enough.
+        self.exit(EXIT_USAGE, f"run_migration: error: {message} (see --help)\n")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name, "") or "").lower() in ("1", "true", "yes", "on")
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="run_migration.py",
+        description="Apply pending migrations safely: the release-phase command. "
+        "Environment variables in brackets set the defaults.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        default=_env_flag("MIGRATION_CHECK"),
+        help="apply nothing; exit 0 at head, 5 when revisions are pending [MIGRATION_CHECK]",
+    )
+    mode.add_argument(
+        "--sql",
+        action="store_true",
+        default=_env_flag("MIGRATION_SQL"),
+        help="print the pending revisions' SQL to stdout; apply nothing [MIGRATION_SQL]",
+    )
+    parser.add_argument(
+        "--target",
+        default=_env("MIGRATION_TARGET", "head"),
+        help="revision to upgrade to (default: head) [MIGRATION_TARGET]",
+    )
+    parser.add_argument(
+        "--wait",
+        type=_positive(float),
+        default=_env("MIGRATION_WAIT", "60"),
+        metavar="SECONDS",
+        help="how long to wait for the database to accept connections, and again for the "
+        "migration lock (default: 60) [MIGRATION_WAIT]",
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=_positive(int),
+        default=_env("MIGRATION_LOCK_TIMEOUT", "200"),
+        metavar="MS",
+        help="lock_timeout for each migration statement: the longest live queries can queue "
+        "behind it (default: 200) [MIGRATION_LOCK_TIMEOUT]",
+    )
+    parser.add_argument(
+        "--statement-timeout",
+        type=_positive(int),
+        default=_env("MIGRATION_STATEMENT_TIMEOUT", str(30 * 60 * 1000)),
+        metavar="MS",
+        help="statement_timeout for migration statements (default: 1800000, 30 min) "
+        "[MIGRATION_STATEMENT_TIMEOUT]",
+    )
+    parser.add_argument(
+        "--retry-for",
+        type=_positive(float),
+        default=_env("MIGRATION_RETRY_FOR", "120"),
+        metavar="SECONDS",
+        help="total time to keep retrying a revision that hit lock_timeout (default: 120) "
+        "[MIGRATION_RETRY_FOR]",
+    )
+    parser.add_argument(
+        "--directory",
+        type=Path,
+        default=Path(_env("MIGRATION_DIRECTORY", str(MIGRATIONS_DIR))),
+        help=argparse.SUPPRESS,  # migration scripts folder; tests point it at planted copies
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=_env_flag("MIGRATION_VERBOSE"),
+        help="also log every SQL statement [MIGRATION_VERBOSE]",
+    )
+    return parser
+
+
+def database_url():
+    """MIGRATION_DATABASE_URL, else the app's own database URL (DATABASE_URL or the dev server)."""
+    override = _env("MIGRATION_DATABASE_URL")
+    if override:
+        try:
+            return normalise_database_url(override)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("DATABASE_URL", "MIGRATION_DATABASE_URL", 1)) from None
+    # The app's own resolution, without building the app (the runner's start-up cost matters).
+    configured = config_from_env().SQLALCHEMY_DATABASE_URI
+    if configured:
+        return normalise_database_url(configured)
+    from app.embedded_db import dev_server
+
+    return dev_server().url()
+
+
+def configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s run_migration %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    if verbose:
+        sql_log = logging.getLogger("sqlalchemy.engine")
+        sql_log.addHandler(handler)
+        sql_log.setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        settings = Settings(
+            url=database_url(),
+            target=args.target,
+            wait=args.wait,
+            lock_timeout_ms=args.lock_timeout,
+            statement_timeout_ms=args.statement_timeout,
+            retry_for=args.retry_for,
+            directory=args.directory,
+        )
+        if not (settings.directory / "env.py").is_file():
+            raise UsageError(f"no migration scripts in {settings.directory}")
+        return run(settings, check=args.check, sql=args.sql)
+    except ConfigError as exc:
+        log.error("configuration error: %s", exc)
+        return EXIT_USAGE
+    except ReleaseError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.error("interrupted: the revision in progress was rolled back")
+        return EXIT_MIGRATION_FAILED
+    except Exception as exc:
+        if args.verbose:
+            raise
+        log.error("unexpected error: %s: %s (run with --verbose for details)", type(exc).__name__, exc)
+        return EXIT_MIGRATION_FAILED
+
+
+def run(settings: Settings, *, check: bool = False, sql: bool = False) -> int:
+    started = time.monotonic()
+    runner = ReleaseRunner(settings)
+    log.info("database: %s", safe_url(settings.url))
+    try:
+        deadline = time.monotonic() + settings.wait
+        if check or sql:
+            with runner.connect(deadline) as connection:
+                plan = runner.plan(connection)
+            _log_plan(plan)
+            if sql:
+                sys.stdout.write(runner.render_sql(plan))
+                return EXIT_OK
+            return EXIT_PENDING if plan.pending else EXIT_OK
+
+        with runner.connect(deadline) as lock_connection:
+            runner.acquire_lock(lock_connection, time.monotonic() + settings.wait)
+            with runner.connect(deadline) as connection:
+                runner.configure_session(connection)
+                # Planned under the lock: a runner that waited finds the work already done.
+                plan = runner.plan(connection)
+                _log_plan(plan)
+                runner.apply(connection, plan)
+                final = runner.plan(connection).current
+        log.info("done in %.2fs; database at %s", time.monotonic() - started, ",".join(final) or "base")
+        return EXIT_OK
+    finally:
+        runner.close()
+
+
+def _log_plan(plan) -> None:
+    log.info("%s", plan.describe())
+    for script in plan.pending:
+        log.info("  pending: %s %s", script.revision, script.doc)
