@@ -9,7 +9,7 @@ PORT ?= 5000
 rev ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test db db-stop migrate upgrade downgrade current history check release lint clean
+.PHONY: help install run test db db-stop migrate upgrade downgrade current history check release bench lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,9 @@ check: install db ## Fail if app/models.py has changes no revision covers
 
 release: install db ## Run the release-phase runner (run_migration.py) against the database
 	$(BIN)/python run_migration.py
+
+bench: install db upgrade ## Benchmarks (results in bench/results/)
+	$(BIN)/python bench/release_noop.py
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .
