@@ -9,7 +9,7 @@ PORT ?= 5000
 rev ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test db db-stop migrate upgrade downgrade current history check release bench lint clean
+.PHONY: help install run test db db-stop migrate upgrade downgrade current history check status lint-migrations release bench lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,8 +50,15 @@ current: install db ## Show the database's current revision
 history: install ## List the revisions, newest first
 	$(FLASK) db history
 
-check: install db ## Fail if app/models.py has changes no revision covers
+check: install db ## Models match the migrations (flask db check) and every revision passes flask db lint
 	$(FLASK) db check
+	$(FLASK) db lint
+
+status: install db ## Every revision: applied or pending, message, lint verdict
+	$(FLASK) db status
+
+lint-migrations: install ## Review revisions for dangerous operations (rev=A:B for a range)
+	$(FLASK) db lint $(rev)
 
 release: install db ## Run the release-phase runner (run_migration.py) against the database
 	$(BIN)/python run_migration.py

@@ -56,6 +56,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate.cli import db as db_group
+
     from app.cli import devdb
+    from app.schema.cli import register as register_schema_commands
 
     app.cli.add_command(devdb)
+    register_schema_commands(db_group)

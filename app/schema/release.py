@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -165,7 +166,7 @@ class ReleaseRunner:
         target = self._resolve_target()
         try:
             pending = tuple(reversed(list(self.scripts.iterate_revisions(target, current or "base"))))
-        except CommandError:
+        except (CommandError, RevisionError):
             # The target is behind the database: an upgrade has nothing to do.
             pending = ()
         return Plan(current=current, target=target, pending=pending)

@@ -66,6 +66,14 @@ def read_schema_state(connection: Connection, scripts: ScriptDirectory | None = 
     return SchemaState(current=current, heads=tuple(scripts.get_heads()), known=known)
 
 
+def read_applied(connection: Connection, scripts: ScriptDirectory) -> set[str]:
+    """Every revision the database has applied: its current heads and all their ancestors."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    if not current:
+        return set()
+    return {script.revision for script in scripts.iterate_revisions(current, "base")}
+
+
 def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
     try:
         return scripts.get_revision(revision) is not None

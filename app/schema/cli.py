@@ -1,0 +1,87 @@
+"""`flask db lint` and `flask db status`, added to Flask-Migrate's `db` command group."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.schema.lint import LintError, MigrationLinter, format_report
+from app.schema.state import MIGRATIONS_DIR
+
+
+class _UsageError(click.ClickException):
+    """One line (`Error: ...`), exit 2: no usage block for a wrong revision."""
+
+    exit_code = 2
+
+
+@click.command("lint")
+@click.argument("revision_range", required=False)
+@click.option("-d", "--directory", default=str(MIGRATIONS_DIR), help="Migration scripts folder.")
+def lint_command(revision_range: str | None, directory: str):
+    """Review revisions for dangerous operations (all; REV; A:B after A up to B; or a file).
+
+    Exits 1 when any revision has an error it does not acknowledge with
+    `# lint-ack: <rule>: <reason>`; warnings do not fail.
+    """
+    try:
+        linter = MigrationLinter(directory)
+        reports = linter.lint(linter.select(revision_range))
+    except LintError as exc:
+        raise _UsageError(str(exc)) from None
+    for report in reports:
+        click.echo(format_report(report))
+    errors = sum(len(r.errors) for r in reports)
+    click.echo(f"{len(reports)} revision(s) linted: {errors} unacknowledged error(s)")
+    if errors:
+        raise SystemExit(1)
+
+
+@click.command("status")
+@click.option("-d", "--directory", default=str(MIGRATIONS_DIR), help="Migration scripts folder.")
+@with_appcontext
+def status_command(directory: str):
+    """Every revision, oldest first: [X] applied / [ ] pending, markers, message, lint verdict."""
+    from app.extensions import db
+    from app.schema.state import read_applied
+
+    linter = MigrationLinter(directory)
+    scripts = linter.select()
+    try:
+        verdicts = {r.script.revision: r.verdict for r in linter.lint(scripts)}
+    except LintError as exc:
+        verdicts = {}
+        click.echo(f"lint verdicts not shown: {exc}")
+
+    applied: set[str] | None
+    try:
+        with db.engine.connect() as connection:
+            applied = read_applied(connection, linter.scripts)
+    except SQLAlchemyError as exc:
+        applied = None
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        click.echo(f"database unreachable ({reason}): applied marks not shown")
+
+    for script in scripts:
+        mark = "   " if applied is None else ("[X]" if script.revision in applied else "[ ]")
+        markers = [
+            label
+            for label, present in (
+                ("head", script.is_head),
+                ("branchpoint", script.is_branch_point),
+                ("mergepoint", script.is_merge_point),
+            )
+            if present
+        ]
+        suffix = f" ({', '.join(markers)})" if markers else ""
+        message = (script.doc or "").strip() or "<no message>"
+        click.echo(f"{mark} {script.revision}  {message}{suffix}  lint: {verdicts.get(script.revision, '?')}")
+    if applied is not None:
+        pending = sum(1 for s in scripts if s.revision not in applied)
+        click.echo(f"{len(scripts) - pending} applied, {pending} pending")
+
+
+def register(db_group: click.Group) -> None:
+    db_group.add_command(lint_command)
+    db_group.add_command(status_command)
