@@ -51,6 +51,8 @@ class User(Base):
 
 class Item(Base):
     __tablename__ = "items"
+    # Serves "my items, newest first" (created concurrently by its revision).
+    __table_args__ = (sa.Index("ix_items_owner_id_created_at", "owner_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(255))

@@ -22,8 +22,8 @@ from app import create_app
 from app.database_admin import create_database, drop_database
 from app.embedded_db import EmbeddedPostgres
 from app.extensions import db as flask_db
-from app.schema.state import alembic_config
-from config import TestingConfig, normalise_database_url
+from config import normalise_database_url
+from tests.db_helpers import config_for, run_alembic
 
 TEMPLATE_DB = "test_template_head"
 _db_counter = itertools.count()
@@ -65,8 +65,7 @@ def make_database(server_url):
 def upgrade(url: URL, revision: str = "head") -> None:
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
+        run_alembic(engine, command.upgrade, revision)
     finally:
         engine.dispose()
 
@@ -90,11 +89,6 @@ def empty_database_url(make_database) -> URL:
 def database_url(make_database, head_template) -> URL:
     """A fresh database at head."""
     return make_database(template=head_template)
-
-
-def config_for(url: URL, **extra) -> TestingConfig:
-    environ = {"DATABASE_URL": url.render_as_string(hide_password=False), "SECRET_KEY": "test-secret"}
-    return TestingConfig({**environ, **extra})
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from app import create_app
-from app.schema.state import alembic_config, script_directory
-from tests.conftest import config_for
+from app.schema.state import script_directory
+from tests.db_helpers import config_for, run_alembic
 
 
 def test_healthz_answers_without_a_database(make_database, server_url):
@@ -35,8 +35,7 @@ def test_readyz_empty_database(empty_database_url):
 
 
 def test_readyz_behind_head(engine, app):
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), "-1")
+    run_alembic(engine, command.downgrade, "-1")
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()

@@ -232,16 +232,15 @@ class ReleaseRunner:
             return
 
     def _alembic_config(self, connection: Connection):
-        config = alembic_config(connection)
-        config.set_main_option("script_location", str(self.settings.directory))
-        return config
+        return alembic_config(connection, directory=self.settings.directory)
 
     def render_sql(self, plan: Plan) -> str:
         """The pending revisions' SQL, as `alembic upgrade --sql` renders it. Applies nothing."""
         if not plan.pending:
             return ""
-        config = alembic_config(url=self.settings.url.render_as_string(hide_password=False))
-        config.set_main_option("script_location", str(self.settings.directory))
+        config = alembic_config(
+            url=self.settings.url.render_as_string(hide_password=False), directory=self.settings.directory
+        )
         start = ",".join(plan.current)
         revision_range = f"{start}:{plan.target}" if start else plan.target
         buffer = _Collect()

@@ -165,9 +165,12 @@ def database_url():
 def configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s run_migration %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    # The runner's own lines, and the progress of the zero-downtime helpers (app/schema/safe.py).
+    for name in ("run_migration", "app.schema.safe"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
     if verbose:
         sql_log = logging.getLogger("sqlalchemy.engine")
         sql_log.addHandler(handler)

@@ -24,14 +24,18 @@ def script_directory(directory: Path = MIGRATIONS_DIR) -> ScriptDirectory:
 
 
 def alembic_config(
-    connection: Connection | None = None, *, url: str | None = None, **attributes
+    connection: Connection | None = None,
+    *,
+    url: str | None = None,
+    directory: Path = MIGRATIONS_DIR,
+    **attributes,
 ) -> AlembicConfig:
-    """An Alembic config for the project's migrations, usable without a Flask app context.
+    """An Alembic config for the migration scripts in `directory`, usable without a Flask app.
 
     Pass `connection` to run online against it, or `url` for offline (--sql) output.
     """
-    config = AlembicConfig(str(MIGRATIONS_DIR / "alembic.ini"))
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config = AlembicConfig(str(Path(directory) / "alembic.ini"))
+    config.set_main_option("script_location", str(directory))
     # The caller owns logging; env.py must not reconfigure it.
     config.attributes.update(configure_logging=False, connection=connection, url=url, **attributes)
     return config

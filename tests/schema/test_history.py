@@ -15,6 +15,7 @@ from pytest_alembic import tests as standard
 from app.extensions import db
 from app.schema.state import alembic_config as project_alembic_config
 from app.schema.state import script_directory
+from tests.db_helpers import run_alembic
 
 REVISIONS = [rev.revision for rev in reversed(list(script_directory().walk_revisions()))]
 INTERNAL_DESCRIPTION_REV = next(
@@ -53,8 +54,7 @@ def test_up_down_consistency(alembic_runner):
 
 
 def _run(engine, fn, *args):
-    with engine.begin() as connection:
-        fn(project_alembic_config(connection), *args)
+    run_alembic(engine, fn, *args)
 
 
 def _current(engine) -> str | None:

@@ -14,11 +14,15 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.state import alembic_config, script_directory
+from app.schema.state import script_directory
 from tests.cli_helpers import PROJECT_ROOT, assert_clean_failure, flask, run
+from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, copy_migrations, plant
 
-FIRST = script_directory().get_revision(HEAD).down_revision  # the revision before internal_description
+REVISIONS = list(script_directory().walk_revisions())
+# The guide's example revision adds a column to items: the one that needs an ACCESS EXCLUSIVE lock.
+INTERNAL = next(s for s in REVISIONS if "internal_description" in (s.doc or ""))
+FIRST = INTERNAL.down_revision
 
 
 def runner(*args: str, database_url, **env):
@@ -36,11 +40,6 @@ def columns(engine, table: str) -> set[str]:
     return {c["name"] for c in sa.inspect(engine).get_columns(table)}
 
 
-def upgrade_to(engine, revision: str) -> None:
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
-
-
 @pytest.fixture
 def empty_engine(empty_database_url):
     engine = sa.create_engine(empty_database_url)
@@ -54,7 +53,7 @@ def empty_engine(empty_database_url):
 def test_applies_everything_on_an_empty_database_and_then_has_nothing_to_do(empty_database_url, empty_engine):
     first = runner(database_url=empty_database_url)
     assert first.returncode == 0, first.stderr
-    assert first.stderr.count("applied ") == 2
+    assert first.stderr.count("applied ") == len(REVISIONS)
     assert version_rows(empty_engine) == [HEAD]
 
     again = runner(database_url=empty_database_url)
@@ -83,7 +82,7 @@ def test_eight_runners_at_once_apply_each_revision_once(empty_database_url, empt
         process.stderr.close()
 
     assert [code for code, _ in results] == [0] * 8, results
-    assert sum(log.count("applied ") for _, log in results) == 2, results
+    assert sum(log.count("applied ") for _, log in results) == len(REVISIONS), results
     assert version_rows(empty_engine) == [HEAD]
 
 
@@ -103,16 +102,15 @@ def test_target_stops_at_the_given_revision(empty_database_url, empty_engine):
 def test_check_reports_pending_and_at_head(empty_database_url, empty_engine):
     pending = runner("--check", database_url=empty_database_url)
     assert pending.returncode == 5
-    assert "2 pending" in pending.stderr
+    assert f"{len(REVISIONS)} pending" in pending.stderr
     assert version_rows(empty_engine) == []
 
-    upgrade_to(empty_engine, "head")
+    run_alembic(empty_engine, command.upgrade, "head")
     assert runner("--check", database_url=empty_database_url).returncode == 0
 
 
 def test_sql_prints_the_pending_sql_and_applies_nothing(engine, database_url):
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), FIRST)
+    run_alembic(engine, command.downgrade, FIRST)
     result = runner("--sql", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert "ALTER TABLE items ADD COLUMN internal_description TEXT" in result.stdout
@@ -171,8 +169,7 @@ BLOCKER_SECONDS = 3.0
 
 
 def test_lock_timeout_keeps_readers_moving_where_stock_upgrade_stalls_them(engine, database_url):
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), FIRST)
+    run_alembic(engine, command.downgrade, FIRST)
 
     # The runner: the ALTER gives up after 200 ms and retries, so readers never queue for long.
     with Readers(engine) as readers:
@@ -186,8 +183,7 @@ def test_lock_timeout_keeps_readers_moving_where_stock_upgrade_stalls_them(engin
     assert version_rows(engine) == [HEAD]
 
     # Stock `flask db upgrade`: the ALTER waits in the lock queue and every reader waits behind it.
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), FIRST)
+    run_alembic(engine, command.downgrade, FIRST)
     with Readers(engine) as readers:
         blocker = hold_items_lock(engine, BLOCKER_SECONDS)
         time.sleep(0.2)
@@ -206,8 +202,7 @@ def test_lock_timeout_keeps_readers_moving_where_stock_upgrade_stalls_them(engin
 
 
 def test_gives_up_when_the_lock_never_frees_within_retry_for(engine, database_url):
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection), FIRST)
+    run_alembic(engine, command.downgrade, FIRST)
     blocker = hold_items_lock(engine, 4.0)
     result = runner("--lock-timeout", "100", "--retry-for", "1", database_url=database_url)
     blocker.join()
