@@ -9,10 +9,11 @@ PORT ?= 5000
 rev ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test db db-stop migrate upgrade downgrade current history check status lint-migrations release bench lint clean
+.PHONY: help install run test db db-stop migrate upgrade downgrade current history history-verbose revision merge stamp sql \
+	reset-migrations check status lint-migrations release bench lint clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(VENV)/.installed ## Create .venv and install the pinned requirements
 
@@ -49,6 +50,26 @@ current: install db ## Show the database's current revision
 
 history: install ## List the revisions, newest first
 	$(FLASK) db history
+
+history-verbose: install ## The history with each revision's details
+	$(FLASK) db history --verbose
+
+revision: install ## Create an empty revision to write by hand: make revision m="backfill x"
+	@test -n "$(m)" || { echo 'usage: make revision m="what it does"' >&2; exit 2; }
+	$(FLASK) db revision -m "$(m)"
+
+merge: install ## Merge several heads into one: make merge [m="merge heads"]
+	$(FLASK) db merge heads -m "$(if $(m),$(m),merge heads)"
+
+stamp: install db ## Record rev as applied without running it: make stamp rev=<revision>
+	@test -n "$(rev)" || { echo 'usage: make stamp rev=<revision>' >&2; exit 2; }
+	$(FLASK) db stamp -- $(rev)
+
+sql: install db ## Print SQL without applying it: pending revisions, or make sql rev=A:B
+	$(if $(rev),$(FLASK) db upgrade --sql -- $(rev),$(BIN)/python run_migration.py --sql)
+
+reset-migrations: install db ## DEV ONLY: one fresh initial revision (old files and data kept); yes=1 skips the prompt
+	$(FLASK) db reset-migrations $(if $(yes),--yes,)
 
 check: install db ## Models match the migrations (flask db check) and every revision passes flask db lint
 	$(FLASK) db check

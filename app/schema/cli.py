@@ -82,6 +82,41 @@ def status_command(directory: str):
         click.echo(f"{len(scripts) - pending} applied, {pending} pending")
 
 
+@click.command("reset-migrations")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("-m", "--message", default="initial migration", show_default=True)
+@with_appcontext
+def reset_migrations_command(yes: bool, message: str):
+    """Development only: replace the history with one fresh initial revision.
+
+    Old revision files move to instance/, the old database is renamed (not dropped).
+    Refuses in production and on a non-local database.
+    """
+    import flask_migrate
+    from flask import current_app
+
+    from app.extensions import db
+    from app.schema.reset import ResetRefused, new_plan, refuse_unless_local_development, set_aside
+
+    try:
+        url = refuse_unless_local_development(
+            current_app.config.get("ENV_NAME", ""), current_app.config["SQLALCHEMY_DATABASE_URI"]
+        )
+    except ResetRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    plan = new_plan(url, MIGRATIONS_DIR / "versions")
+    click.echo(plan.describe())
+    if not yes and not click.confirm("Go ahead?", default=False):
+        raise click.ClickException("nothing changed")
+    db.engine.dispose()
+    set_aside(plan)
+    db.engine.dispose()
+    flask_migrate.migrate(message=message)
+    flask_migrate.upgrade()
+    click.echo(f"done: old revisions in {plan.backup_dir}, old data in database {plan.old_database!r}")
+
+
 def register(db_group: click.Group) -> None:
     db_group.add_command(lint_command)
     db_group.add_command(status_command)
+    db_group.add_command(reset_migrations_command)

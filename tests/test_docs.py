@@ -1,0 +1,185 @@
+"""README.md and MIGRATIONS.md stay true: every command they name exists, `make help` agrees with
+them, and the guide's example workflow really works (on a copy of the project)."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+from tests.cli_helpers import PROJECT_ROOT, assert_clean_failure, flask, run
+from tests.project_copy import copy_project
+
+DOCS = {name: (PROJECT_ROOT / name).read_text() for name in ("README.md", "MIGRATIONS.md")}
+CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
+
+
+def code_in(text: str) -> str:
+    """Only what the docs show as commands: fenced blocks and inline code."""
+    return "\n".join(CODE.findall(text))
+
+
+def named_make_targets(text: str) -> set[str]:
+    return set(re.findall(r"(?:^|[\s`(])make ([a-z][\w-]*)", code_in(text), re.M))
+
+
+def named_flask_commands(text: str) -> set[tuple[str, ...]]:
+    commands = set()
+    for group, sub in re.findall(r"(?:^|[\s`(])flask ([a-z][\w-]*)(?: ([a-z][\w-]*))?", code_in(text), re.M):
+        commands.add((group, sub) if sub else (group,))
+    return commands
+
+
+def make_help_targets() -> list[str]:
+    result = run(["make", "--no-print-directory", "help"])
+    assert result.returncode == 0, result.stderr
+    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_docs_name_only_make_targets_that_exist():
+    targets = set(make_help_targets())
+    for name, text in DOCS.items():
+        missing = named_make_targets(text) - targets
+        assert not missing, f"{name} names make targets that do not exist: {sorted(missing)}"
+
+
+def test_make_help_and_the_docs_agree():
+    named = set().union(*(named_make_targets(text) for text in DOCS.values()))
+    undocumented = set(make_help_targets()) - named
+    assert not undocumented, f"make help lists targets no doc mentions: {sorted(undocumented)}"
+
+
+def test_make_help_lists_the_guides_migration_table():
+    table_targets = set(re.findall(r"^\| [^|]+ \| `make ([a-z][\w-]*)", DOCS["MIGRATIONS.md"], re.M))
+    assert table_targets, "MIGRATIONS.md has no Common commands table"
+    assert table_targets <= set(make_help_targets())
+
+
+@pytest.mark.parametrize(
+    "command", sorted(set().union(*(named_flask_commands(text) for text in DOCS.values()))), ids=" ".join
+)
+def test_docs_name_only_flask_commands_that_exist(command):
+    result = flask(*command, "--help", database_url="postgresql://docs@localhost/docs")
+    assert result.returncode == 0, f"`flask {' '.join(command)}` does not exist: {result.stderr}"
+
+
+def test_runner_options_in_the_docs_exist():
+    help_text = run([sys.executable, "run_migration.py", "--help"]).stdout
+    for name, text in DOCS.items():
+        for option in set(re.findall(r"^\| `(--[a-z-]+)", text, re.M)):
+            assert option in help_text, f"{name} documents {option}, which run_migration.py lacks"
+
+
+# -- the guide's workflows, for real ----------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path):
+    return copy_project(tmp_path / "project")
+
+
+def make(project, *args, database_url, **env):
+    return run(["make", "--no-print-directory", "-C", str(project), *args], database_url=database_url, **env)
+
+
+PRIORITY_FIELD = "    priority: Mapped[int | None] = mapped_column(sa.Integer)\n"
+
+
+def test_the_guides_example_workflow(project, empty_database_url):
+    url = empty_database_url
+    assert make(project, "upgrade", database_url=url).returncode == 0
+
+    models = project / "app" / "models.py"
+    source = models.read_text()
+    anchor = "    owner_id: Mapped[int] = mapped_column("
+    models.write_text(source.replace(anchor, PRIORITY_FIELD + anchor, 1))
+    versions = project / "migrations" / "versions"
+    before = set(versions.glob("*.py"))
+
+    migrate = make(project, "migrate", "m=add priority to items", database_url=url)
+    assert migrate.returncode == 0, migrate.stderr
+    [new_file] = set(versions.glob("*.py")) - before
+    assert new_file.name.endswith("_add_priority_to_items.py")
+    assert (
+        "op.add_column('items', sa.Column('priority', sa.Integer(), nullable=True))" in new_file.read_text()
+    )
+    assert "Running post write hook 'migration_lint'" in migrate.stdout + migrate.stderr
+    revision = new_file.name.split("_")[2]
+
+    lint = make(project, "lint-migrations", database_url=url)
+    assert lint.returncode == 0, lint.stdout
+
+    assert make(project, "upgrade", database_url=url).returncode == 0
+    current = make(project, "current", database_url=url)
+    assert f"{revision} (head)" in current.stdout
+
+    assert make(project, "downgrade", database_url=url).returncode == 0
+    current = make(project, "current", database_url=url)
+    assert revision not in current.stdout
+
+    engine = sa.create_engine(url)
+    try:
+        assert "priority" not in {c["name"] for c in sa.inspect(engine).get_columns("items")}
+    finally:
+        engine.dispose()
+
+
+def test_reset_migrations_keeps_the_old_files_and_data(project, database_url):
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO users (email, password_hash) VALUES ('keep@example.com', 'x')")
+        )
+    engine.dispose()
+    versions = project / "migrations" / "versions"
+    old_files = sorted(p.name for p in versions.glob("*.py"))
+
+    result = make(project, "reset-migrations", "yes=1", database_url=database_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    [backup] = (project / "instance").glob("migrations-backup-*")
+    assert sorted(p.name for p in backup.glob("*.py")) == old_files
+    [initial] = versions.glob("*.py")
+    assert initial.name.endswith("_initial_migration.py")
+
+    check = make(project, "check", database_url=database_url)
+    assert check.returncode == 0, check.stdout + check.stderr
+    old_name = re.search(r"old data in database '(\w+)'", result.stdout).group(1)
+    old = sa.create_engine(database_url.set(database=old_name))
+    try:
+        with old.connect() as connection:
+            emails = connection.execute(sa.text("SELECT email FROM users")).scalars().all()
+    finally:
+        old.dispose()
+        from app.database_admin import drop_database
+
+        drop_database(database_url.set(database="postgres"), old_name)
+    assert emails == ["keep@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"APP_ENV": "production", "SECRET_KEY": "x"}, "APP_ENV=production"),
+        ({"DATABASE_URL": "postgresql://app:hunter2@db.example.com/app"}, "non-local database"),
+    ],
+)
+def test_reset_migrations_refuses_and_touches_nothing(project, database_url, env, message):
+    versions = project / "migrations" / "versions"
+    before = sorted(p.name for p in versions.glob("*.py"))
+    environment = {"database_url": env.pop("DATABASE_URL", database_url)}
+    result = make(project, "reset-migrations", "yes=1", **environment, **env)
+    assert_clean_failure(result, message, secret="hunter2")
+    assert sorted(p.name for p in versions.glob("*.py")) == before
+    assert not (project / "instance").exists()
+
+
+def test_reset_migrations_asks_first(project, database_url):
+    versions = project / "migrations" / "versions"
+    before = sorted(p.name for p in versions.glob("*.py"))
+    result = make(project, "reset-migrations", database_url=database_url)
+    assert result.returncode != 0
+    assert "Go ahead?" in result.stdout
+    assert sorted(p.name for p in versions.glob("*.py")) == before
