@@ -10,7 +10,7 @@ from config import INSTANCE_DIR, Config, config_from_env
 def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
     # Explicit, so the app and the release runner agree on where the dev database lives.
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(_as_config(config_class))
     resolve_database_uri(app)
     register_extensions(app)
@@ -37,16 +37,22 @@ def resolve_database_uri(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import db, migrate
+    from app.extensions import api, db, migrate
 
     db.init_app(app)
     migrate.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.api.items import bp as items_bp
+    from app.api.users import bp as users_bp
+    from app.extensions import api
     from app.health import bp as health_bp
 
-    app.register_blueprint(health_bp)
+    for blueprint in (health_bp, users_bp, items_bp):
+        api.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:

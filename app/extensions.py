@@ -1,12 +1,22 @@
 """Flask extensions, created unbound and initialised by the app factory."""
 
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
+from app.api.schemas import ErrorSchema
 from app.models import Base
 from app.schema.state import MIGRATIONS_DIR
 
 db = SQLAlchemy(model_class=Base)
+
+
+class RestApi(Api):
+    # Documents the error body app/errors.py really sends.
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = RestApi()
 
 # These options reach Alembic's context.configure() through migrations/env.py, for every
 # caller: `flask db`, the release runner and the tests alike.

@@ -1,21 +1,36 @@
 """Liveness and readiness probes."""
 
-from flask import Blueprint
+import marshmallow as ma
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.docs import ApiBlueprint
 from app.extensions import db
 from app.schema.state import read_schema_state
 
-bp = Blueprint("health", __name__)
+bp = ApiBlueprint("health", __name__, description="Probes for the platform")
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"example": "ok"})
+
+
+class ReadinessSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"example": "ready"})
+    reason = ma.fields.String(metadata={"description": "why the app is not ready"})
+    revision = ma.fields.String(allow_none=True, metadata={"description": "the database's revision"})
+    head = ma.fields.String(allow_none=True, metadata={"description": "the code's head revision"})
 
 
 @bp.get("/healthz")
+@bp.response(200, HealthSchema)
 def healthz():
     """The process is up. Never touches the database, so a slow database cannot fail it."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@bp.response(200, ReadinessSchema)
+@bp.alt_response(503, schema=ReadinessSchema, description="database unreachable or not at head")
 def readyz():
     """Ready for traffic: the database answers and its schema is at the code's head."""
     try:

@@ -1,0 +1,78 @@
+"""Passwords, signed bearer tokens, and the current user."""
+
+from __future__ import annotations
+
+import functools
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+from flask_smorest import abort
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import User
+
+TOKEN_SALT = "api-access-token"  # noqa: S105 (a namespace for signatures, not a secret)
+# Hashed once, so a login for an unknown email costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # werkzeug's default: scrypt
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def issue_token(user: User) -> tuple[str, int]:
+    ttl = current_app.config["TOKEN_TTL_SECONDS"]
+    return _serializer().dumps({"sub": user.id}), ttl
+
+
+def _unauthorized(message: str):
+    abort(401, message=message, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+def user_from_request() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        _unauthorized("missing bearer token")
+    try:
+        payload = _serializer().loads(token.strip(), max_age=current_app.config["TOKEN_TTL_SECONDS"])
+    except SignatureExpired:
+        _unauthorized("token expired")
+    except BadSignature:
+        _unauthorized("invalid token")
+    user_id = payload.get("sub") if isinstance(payload, dict) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        _unauthorized("invalid token")
+    return user
+
+
+def login_required(view):
+    """Authenticate every request: the user is re-read and must still be active."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.current_user = user_from_request()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_user() -> User:
+    return g.current_user
