@@ -2,12 +2,13 @@
 
 Each command is run --runs times, alternating, against the database the app is configured for
 (DATABASE_URL, or the embedded development server). Prints a Markdown table and writes it to
-bench/results/release_noop.md.
+bench/results/release_noop.md. bench/migration_load.py reports the same numbers as scenario d.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -22,23 +23,28 @@ COMMANDS = {
 }
 
 
-def time_once(args: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
+def measure_noop(runs: int, env: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Wall times of each command, after one run that brings the database to head."""
+    environ = {**os.environ, **(env or {})}
+
+    def timed(args: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(args, cwd=ROOT, env=environ, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    timed(COMMANDS["python run_migration.py"])
+    samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(runs):
+        for name, command in COMMANDS.items():
+            samples[name].append(timed(command))
+    return samples
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-
-    subprocess.run(COMMANDS["python run_migration.py"], cwd=ROOT, check=True, capture_output=True)
-    samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(args.runs):
-        for name, command in COMMANDS.items():
-            samples[name].append(time_once(command))
-
+    samples = measure_noop(args.runs)
     lines = [
         f"No-op release (database at head), {args.runs} runs each, wall time in seconds:",
         "",

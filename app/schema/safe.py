@@ -13,6 +13,8 @@ again. `flask db lint` recognises the SQL they produce as safe.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import time
 
@@ -40,11 +42,29 @@ def _quote(name: str) -> str:
     return op.get_context().dialect.identifier_preparer.quote(name)
 
 
+_outside = contextvars.ContextVar("outside_transaction", default=False)
+
+
+@contextlib.contextmanager
+def outside_transaction():
+    """Alembic's autocommit_block (commit the revision's work so far, then run each statement in its
+    own transaction), entered once even when helpers nest."""
+    if _outside.get():
+        yield
+        return
+    token = _outside.set(True)
+    try:
+        with op.get_context().autocommit_block():
+            yield
+    finally:
+        _outside.reset(token)
+
+
 # -- indexes -----------------------------------------------------------------------------------
 def drop_invalid_index(index_name: str) -> bool:
     """Drop `index_name` if it is an INVALID leftover of a failed CREATE INDEX CONCURRENTLY.
 
-    Call inside an autocommit block. Returns whether something was dropped.
+    Call inside `outside_transaction()`. Returns whether something was dropped.
     """
     if _offline():
         return False
@@ -72,7 +92,7 @@ def create_index_concurrently(index_name: str, table_name: str, columns: list, *
     An INVALID index of the same name (from an earlier attempt that failed or was killed) is
     dropped first; a valid one is kept (IF NOT EXISTS), so a re-run is harmless.
     """
-    with op.get_context().autocommit_block():
+    with outside_transaction():
         drop_invalid_index(index_name)
         op.create_index(
             index_name, table_name, columns, postgresql_concurrently=True, if_not_exists=True, **kw
@@ -81,7 +101,7 @@ def create_index_concurrently(index_name: str, table_name: str, columns: list, *
 
 def drop_index_concurrently(index_name: str, table_name: str) -> None:
     """DROP INDEX CONCURRENTLY IF EXISTS: no lock that blocks reads or writes."""
-    with op.get_context().autocommit_block():
+    with outside_transaction():
         op.drop_index(index_name, table_name=table_name, postgresql_concurrently=True, if_exists=True)
 
 
@@ -98,32 +118,47 @@ def backfill_in_batches(
 ) -> int:
     """UPDATE `table_name` SET `set_clause` for the rows matching `where`, `batch_size` rows at a time.
 
-    Each batch is its own short transaction, so row locks are held briefly and replicas keep up.
-    `where` must stop matching a row once it is updated (e.g. `col IS NULL`): that is what makes
+    Each batch is its own short transaction (the helper steps out of the revision's transaction for
+    that), so row locks are held briefly and live writes to the same rows wait at most one batch.
+    Batches walk `key` upwards, each starting where the last ended: linear, however big the table.
+    `where` should stop matching a row once it is updated (e.g. `col IS NULL`): that is what makes
     the backfill restartable after a failure. Returns the number of rows updated.
-    Call inside an autocommit block (the NOT NULL helper does).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     table, key_column = _quote(table_name), _quote(key)
-    statement = (
-        f"UPDATE {table} SET {set_clause} WHERE {key_column} IN "
-        f"(SELECT {key_column} FROM {table} WHERE {where} ORDER BY {key_column} LIMIT {int(batch_size)})"
-    )
-    if _offline():
-        _execute(f"-- repeated until no row matches\n{statement}", **params)
-        return 0
-    total, batches, started = 0, 0, time.monotonic()
-    while True:
-        updated = op.get_bind().execute(sa.text(statement), params).rowcount
-        if updated == 0:
-            break
-        total += updated
-        batches += 1
-        if batches % 100 == 0:
-            log.info("backfill %s: %d rows so far (%.1fs)", table_name, total, time.monotonic() - started)
-        if pause:
-            time.sleep(pause)
+
+    def batch_sql(after: bool) -> str:
+        bound = f"{key_column} > :_after AND " if after else ""
+        return (
+            f"UPDATE {table} SET {set_clause} WHERE {key_column} IN "
+            f"(SELECT {key_column} FROM {table} WHERE {bound}({where}) "
+            f"ORDER BY {key_column} LIMIT {int(batch_size)}) "
+            f"RETURNING {key_column}"
+        )
+
+    with outside_transaction():
+        if _offline():
+            _execute(
+                f"-- repeated, walking {key} upwards, until no row matches\n{batch_sql(False)}", **params
+            )
+            return 0
+        total, batches, last, started = 0, 0, None, time.monotonic()
+        while True:
+            bound = {} if last is None else {"_after": last}
+            keys = (
+                op.get_bind()
+                .execute(sa.text(batch_sql(last is not None)), {**params, **bound})
+                .scalars()
+                .all()
+            )
+            if not keys:
+                break
+            total, batches, last = total + len(keys), batches + 1, max(keys)
+            if batches % 100 == 0:
+                log.info("backfill %s: %d rows so far (%.1fs)", table_name, total, time.monotonic() - started)
+            if pause:
+                time.sleep(pause)
     log.info(
         "backfill %s: %d rows in %d batches (%.1fs)", table_name, total, batches, time.monotonic() - started
     )
@@ -154,7 +189,7 @@ def add_not_null_column(
     check = _quote(f"ck_{table_name}_{name}_not_null")
     nullable = column._copy()
     nullable.nullable = True
-    with op.get_context().autocommit_block():
+    with outside_transaction():
         op.add_column(table_name, nullable, if_not_exists=True)
         backfill_in_batches(
             table_name, f"{col} = {backfill}", f"{col} IS NULL", batch_size=batch_size, **params
