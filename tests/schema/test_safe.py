@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from app.schema.lint import MigrationLinter
-from tests.cli_helpers import run
+from tests.cli_helpers import PROJECT_ROOT, run
 from tests.schema.planting import copy_migrations, plant
 
 SAFE = "from app.schema import safe\n"
@@ -165,3 +168,37 @@ def test_lint_knows_the_helpers_produce_safe_sql(directory):
     linter = MigrationLinter(directory)
     [report] = linter.lint(linter.select("s5lint"))
     assert report.errors == [], [(f.rule, f.sql) for f in report.errors]
+
+
+def test_backfill_commits_each_batch_even_when_called_bare(engine, database_url, directory):
+    """Called straight from upgrade(), outside any helper: other sessions must see each batch land
+    as it commits, never one long transaction holding every row lock."""
+    seed_items(engine, 40)
+    plant(
+        directory,
+        "s6commits",
+        preamble=SAFE,
+        upgrade='safe.backfill_in_batches("items", "description = title", "description IS NULL", '
+        "batch_size=10, pause=0.4)",
+        downgrade="pass  # data only",
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
+    environ["DATABASE_URL"] = database_url.render_as_string(hide_password=False)
+    process = subprocess.Popen(
+        [sys.executable, "run_migration.py", "--directory", str(directory)],
+        cwd=PROJECT_ROOT,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen = set()
+    while process.poll() is None:
+        with engine.connect() as connection:
+            seen.add(
+                connection.execute(
+                    sa.text("SELECT count(*) FROM items WHERE description IS NOT NULL")
+                ).scalar()
+            )
+        time.sleep(0.05)
+    assert process.returncode == 0
+    assert {10, 20, 30} <= seen, f"batches were not committed one by one: saw {sorted(seen)}"
