@@ -29,7 +29,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
-from app.schema.state import MIGRATIONS_DIR, alembic_config
+from app.schema.state import MIGRATIONS_DIR, offline_sql
 from config import PROJECT_ROOT
 
 SQUAWK_CONFIG = PROJECT_ROOT / ".squawk.toml"
@@ -184,11 +184,7 @@ class MigrationLinter:
         )
 
     def _offline(self, fn, revision_range: str) -> str:
-        config = alembic_config(url=OFFLINE_URL, directory=self.directory)
-        buffer = _Buffer()
-        config.output_buffer = buffer
-        fn(config, revision_range, sql=True)
-        return buffer.text()
+        return offline_sql(fn, revision_range, url=OFFLINE_URL, directory=self.directory)
 
     def _run_squawk(self, sql_by_revision: dict[str, str]) -> dict[str, list[Finding]]:
         findings: dict[str, list[Finding]] = {rev: [] for rev in sql_by_revision}
@@ -289,20 +285,6 @@ def find_squawk() -> str:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-class _Buffer:
-    def __init__(self):
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def flush(self) -> None:
-        pass
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
 _STATEMENT_END = re.compile(r";\s*\n\s*\n")
 
 

@@ -31,7 +31,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.schema.state import MIGRATIONS_DIR, alembic_config
+from app.schema.state import MIGRATIONS_DIR, alembic_config, offline_sql
 
 log = logging.getLogger("run_migration")
 
@@ -238,29 +238,17 @@ class ReleaseRunner:
         """The pending revisions' SQL, as `alembic upgrade --sql` renders it. Applies nothing."""
         if not plan.pending:
             return ""
-        config = alembic_config(
-            url=self.settings.url.render_as_string(hide_password=False), directory=self.settings.directory
-        )
         start = ",".join(plan.current)
         revision_range = f"{start}:{plan.target}" if start else plan.target
-        buffer = _Collect()
-        config.output_buffer = buffer
-        command.upgrade(config, revision_range, sql=True)
-        return "".join(buffer.parts)
+        return offline_sql(
+            command.upgrade,
+            revision_range,
+            url=self.settings.url.render_as_string(hide_password=False),
+            directory=self.settings.directory,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-class _Collect:
-    def __init__(self):
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

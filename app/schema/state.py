@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,16 @@ def alembic_config(
     # The caller owns logging; env.py must not reconfigure it.
     config.attributes.update(configure_logging=False, connection=connection, url=url, **attributes)
     return config
+
+
+def offline_sql(fn, revision_range: str, *, url: str, directory: Path = MIGRATIONS_DIR) -> str:
+    """The SQL that `fn` (command.upgrade or command.downgrade) would run for `revision_range`,
+    rendered offline (`--sql`): nothing is applied and no connection is made."""
+    buffer = io.StringIO()
+    config = alembic_config(url=url, directory=directory)
+    config.output_buffer = buffer
+    fn(config, revision_range, sql=True)
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
