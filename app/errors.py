@@ -20,8 +20,8 @@ def register_error_handlers(app: Flask) -> None:
         # flask-smorest's abort() and webargs put a message, per-field errors and headers in exc.data.
         data = getattr(exc, "data", None) or {}
         status = exc.code or 500
-        message = data.get("message") or _default_message(status, exc)
         details = data.get("errors") or data.get("messages")
+        message = data.get("message") or _default_message(status, exc, details)
         response = exc.get_response()  # keeps headers such as Allow on a 405
         response.data = current_app.json.dumps(error_body(status, message, details))
         response.content_type = "application/json"
@@ -37,9 +37,9 @@ def register_error_handlers(app: Flask) -> None:
         return error_body(500, InternalServerError.description), 500
 
 
-def _default_message(status: int, exc: HTTPException) -> str:
+def _default_message(status: int, exc: HTTPException, details) -> str:
     if status == 422:
         return "the request is not valid"
-    if status == 400 and exc.description and "JSON" in exc.description:
+    if status == 400 and "Invalid JSON body" in str(details):  # webargs' word for unparseable JSON
         return "malformed JSON body"
     return exc.description or HTTP_STATUS_CODES.get(status, "error")

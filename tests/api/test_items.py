@@ -138,6 +138,7 @@ def test_malformed_json_is_400(client, alice):
     )
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"
+    assert response.get_json()["message"] == "malformed JSON body"
 
 
 def test_oversized_body_is_413(client, alice):
