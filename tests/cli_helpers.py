@@ -13,15 +13,33 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def run(args: list[str], database_url: URL | str | None = None, timeout: float = 120, **env):
+def environment(database_url: URL | str | None = None, **env: str) -> dict[str, str]:
+    """This process's environment without the caller's own DATABASE_URL/APP_ENV, plus `env`."""
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
     if database_url is not None:
         if isinstance(database_url, URL):
             database_url = database_url.render_as_string(hide_password=False)
         environ["DATABASE_URL"] = database_url
-    environ.update(env)
+    return {**environ, **env}
+
+
+def run(args: list[str], database_url: URL | str | None = None, timeout: float = 120, **env):
     return subprocess.run(
-        args, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=timeout, check=False
+        args,
+        cwd=PROJECT_ROOT,
+        env=environment(database_url, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def spawn(args: list[str], database_url: URL | str | None = None, *, capture: bool = False, **env):
+    """Start a command in the background (stderr kept as text when `capture`)."""
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        args, cwd=PROJECT_ROOT, env=environment(database_url, **env), stdout=output, stderr=output, text=True
     )
 
 

@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -16,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.cli_helpers import BIN, PROJECT_ROOT, run
+from tests.cli_helpers import BIN, PROJECT_ROOT, run, spawn
 
 
 def procfile() -> dict[str, str]:
@@ -63,13 +61,13 @@ def test_release_then_web_serve_the_api(production_env):
 
     port = free_port()
     web = shlex.split(lines["web"])
-    env = {**os.environ, **production_env, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "2"}
-    server = subprocess.Popen(
+    server = spawn(
         [str(BIN / web[0]), *web[1:]],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        capture=True,
+        **production_env,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        WEB_CONCURRENCY="2",
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -100,6 +98,6 @@ def test_release_then_web_serve_the_api(production_env):
         assert (status, error["error"]) == (404, "not_found")
     finally:
         server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=30)[0].decode()
+        output = "".join(server.communicate(timeout=30))
     assert "procfile-test-secret" not in output
     assert "Traceback" not in output

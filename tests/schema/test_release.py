@@ -3,9 +3,7 @@ crashes and bad input."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from app.schema.state import script_directory
-from tests.cli_helpers import PROJECT_ROOT, assert_clean_failure, flask, run
+from tests.cli_helpers import assert_clean_failure, flask, run, spawn
 from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, copy_migrations, plant
 
@@ -63,18 +61,8 @@ def test_applies_everything_on_an_empty_database_and_then_has_nothing_to_do(empt
 
 
 def test_eight_runners_at_once_apply_each_revision_once(empty_database_url, empty_engine):
-    environ = {k: v for k, v in os.environ.items() if k not in ("APP_ENV",)}
-    environ["DATABASE_URL"] = empty_database_url.render_as_string(hide_password=False)
     processes = [
-        subprocess.Popen(
-            [sys.executable, "run_migration.py"],
-            cwd=PROJECT_ROOT,
-            env=environ,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(8)
+        spawn([sys.executable, "run_migration.py"], empty_database_url, capture=True) for _ in range(8)
     ]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in processes]
     for process in processes:
@@ -227,14 +215,8 @@ def test_sigkill_mid_revision_leaves_nothing_half_applied(engine, database_url, 
         downgrade='op.drop_column("items", "slow_col")',
         preamble="import os\n",
     )
-    environ = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
-    environ.update(DATABASE_URL=database_url.render_as_string(hide_password=False), SLOW_SECONDS="60")
-    process = subprocess.Popen(
-        [sys.executable, "run_migration.py", "--directory", str(directory)],
-        cwd=PROJECT_ROOT,
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = spawn(
+        [sys.executable, "run_migration.py", "--directory", str(directory)], database_url, SLOW_SECONDS="60"
     )
     try:
         deadline = time.monotonic() + 30

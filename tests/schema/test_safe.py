@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 
@@ -11,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.schema.lint import MigrationLinter
-from tests.cli_helpers import PROJECT_ROOT, run
+from tests.cli_helpers import run, spawn
 from tests.schema.planting import copy_migrations, plant
 
 SAFE = "from app.schema import safe\n"
@@ -182,15 +180,7 @@ def test_backfill_commits_each_batch_even_when_called_bare(engine, database_url,
         "batch_size=10, pause=0.4)",
         downgrade="pass  # data only",
     )
-    environ = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
-    environ["DATABASE_URL"] = database_url.render_as_string(hide_password=False)
-    process = subprocess.Popen(
-        [sys.executable, "run_migration.py", "--directory", str(directory)],
-        cwd=PROJECT_ROOT,
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = spawn([sys.executable, "run_migration.py", "--directory", str(directory)], database_url)
     seen = set()
     while process.poll() is None:
         with engine.connect() as connection:
