@@ -68,7 +68,11 @@ class Config:
     # Development and tests may fall back to the embedded PostgreSQL under instance/.
     USE_EMBEDDED_DB = False
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # pre_ping: survive database restarts; connect_timeout: a probe never hangs on an unreachable host.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": 5},
+    }
     MAX_CONTENT_LENGTH = 1024 * 1024
     TOKEN_TTL_SECONDS = 3600
     # OpenAPI document, served at /api/v1/openapi.json
