@@ -40,30 +40,40 @@ ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"run_migration:schema").diges
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+# Exit codes of run_migration.py (documented in its --help, README.md and MIGRATIONS.md).
+EXIT_OK = 0
+EXIT_MIGRATION_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CONNECT = 3
+EXIT_LOCK = 4
+EXIT_PENDING = 5
+EXIT_REFUSED = 6
+
+
 class ReleaseError(Exception):
     """A failure with an exit code and a one-line message for the operator."""
 
-    exit_code = 1
+    exit_code = EXIT_MIGRATION_FAILED
 
 
 class MigrationFailed(ReleaseError):
-    exit_code = 1
+    exit_code = EXIT_MIGRATION_FAILED
 
 
 class UsageError(ReleaseError):
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class ConnectFailed(ReleaseError):
-    exit_code = 3
+    exit_code = EXIT_CONNECT
 
 
 class LockNotAcquired(ReleaseError):
-    exit_code = 4
+    exit_code = EXIT_LOCK
 
 
 class PlanRefused(ReleaseError):
-    exit_code = 6
+    exit_code = EXIT_REFUSED
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,17 @@ import time
 from pathlib import Path
 
 from app.schema.release import (
-    MIGRATIONS_DIR,
+    EXIT_MIGRATION_FAILED,
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_USAGE,
     ReleaseError,
     ReleaseRunner,
     Settings,
     UsageError,
 )
+from app.schema.state import MIGRATIONS_DIR
 from config import ConfigError, config_from_env, normalise_database_url, safe_url
-
-EXIT_OK = 0
-EXIT_MIGRATION_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CONNECT = 3
-EXIT_LOCK = 4
-EXIT_PENDING = 5
-EXIT_REFUSED = 6
 
 EXIT_CODES_HELP = """exit codes:
   0  success, including nothing to do (--check: database at head)
