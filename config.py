@@ -59,6 +59,13 @@ def safe_url(url: URL | str) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def error_summary(exc: Exception) -> str:
+    """The first line of a (database) error, as it may be printed: drivers put the detail in `orig`."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip()
+    return text.splitlines()[0] if text else type(original).__name__
+
+
 class Config:
     """Settings shared by every environment."""
 

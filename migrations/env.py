@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
-from config import safe_url
+from config import error_summary, safe_url
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logging", True):
@@ -70,8 +70,7 @@ def run_migrations_online() -> None:
     try:
         connection = engine.connect()
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
-        raise SystemExit(f"error: cannot connect to {safe_url(engine.url)}: {reason}") from None
+        raise SystemExit(f"error: cannot connect to {safe_url(engine.url)}: {error_summary(exc)}") from None
     with connection:
         run_with_connection(connection)
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.schema.lint import LintError, MigrationLinter, format_report
 from app.schema.state import MIGRATIONS_DIR
+from config import error_summary
 
 
 class _UsageError(click.ClickException):
@@ -60,8 +61,7 @@ def status_command(directory: str):
             applied = read_applied(connection, linter.scripts)
     except SQLAlchemyError as exc:
         applied = None
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        click.echo(f"database unreachable ({reason}): applied marks not shown")
+        click.echo(f"database unreachable ({error_summary(exc)}): applied marks not shown")
 
     for script in scripts:
         mark = "   " if applied is None else ("[X]" if script.revision in applied else "[ ]")

@@ -31,7 +31,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.schema.state import MIGRATIONS_DIR, alembic_config, offline_sql
+from app.schema.state import MIGRATIONS_DIR, alembic_config, is_known_revision, offline_sql
+from config import error_summary
 
 log = logging.getLogger("run_migration")
 
@@ -119,7 +120,7 @@ class ReleaseRunner:
             try:
                 return self.engine.connect()
             except OperationalError as exc:
-                reason = _first_line(exc)
+                reason = error_summary(exc)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ConnectFailed(
@@ -168,7 +169,7 @@ class ReleaseRunner:
         current = tuple(MigrationContext.configure(connection).get_current_heads())
         connection.commit()
         for revision in current:
-            if not self._known(revision):
+            if not is_known_revision(self.scripts, revision):
                 raise PlanRefused(
                     f"the database is at revision {revision}, which this code does not know: "
                     "the code is older than the database (deploy the newer code, or downgrade with it)"
@@ -190,12 +191,6 @@ class ReleaseRunner:
             raise UsageError(f"unknown target revision {self.settings.target!r}")
         return script.revision
 
-    def _known(self, revision: str) -> bool:
-        try:
-            return self.scripts.get_revision(revision) is not None
-        except CommandError:
-            return False
-
     # -- applying ------------------------------------------------------------------------------
     def apply(self, connection: Connection, plan: Plan) -> None:
         for script in plan.pending:
@@ -215,7 +210,7 @@ class ReleaseRunner:
                 connection.rollback()
                 if _sqlstate(exc) != LOCK_NOT_AVAILABLE:
                     raise MigrationFailed(
-                        f"revision {label} failed and was rolled back: {_first_line(exc)}"
+                        f"revision {label} failed and was rolled back: {error_summary(exc)}"
                     ) from None
                 delay = min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
                 if time.monotonic() + delay > budget_ends:
@@ -236,7 +231,7 @@ class ReleaseRunner:
             except Exception as exc:  # noqa: BLE001 (a revision's own Python code can raise anything)
                 connection.rollback()
                 raise MigrationFailed(
-                    f"revision {label} failed and was rolled back: {_first_line(exc)}"
+                    f"revision {label} failed and was rolled back: {error_summary(exc)}"
                 ) from None
             log.info("applied %s in %.2fs", label, time.monotonic() - started)
             return
@@ -263,12 +258,6 @@ class ReleaseRunner:
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "pgcode", None)
-
-
-def _first_line(exc: Exception) -> str:
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip()
-    return text.splitlines()[0] if text else type(original).__name__
 
 
 def _where(url: URL) -> str:

@@ -77,7 +77,7 @@ class SchemaState:
 def read_schema_state(connection: Connection, scripts: ScriptDirectory | None = None) -> SchemaState:
     scripts = scripts or script_directory()
     current = tuple(MigrationContext.configure(connection).get_current_heads())
-    known = all(_is_known(scripts, rev) for rev in current)
+    known = all(is_known_revision(scripts, rev) for rev in current)
     return SchemaState(current=current, heads=tuple(scripts.get_heads()), known=known)
 
 
@@ -89,7 +89,7 @@ def read_applied(connection: Connection, scripts: ScriptDirectory) -> set[str]:
     return {script.revision for script in scripts.iterate_revisions(current, "base")}
 
 
-def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
+def is_known_revision(scripts: ScriptDirectory, revision: str) -> bool:
     try:
         return scripts.get_revision(revision) is not None
     except CommandError:
