@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
@@ -40,6 +41,40 @@ def alembic_config(
     # The caller owns logging; env.py must not reconfigure it.
     config.attributes.update(configure_logging=False, connection=connection, url=url, **attributes)
     return config
+
+
+def run_scripts(
+    config: AlembicConfig,
+    scripts: ScriptDirectory,
+    direction: str,
+    destination: str,
+    *,
+    starting_rev: str | None = None,
+    sql: bool = False,
+) -> None:
+    """`command.upgrade` / `command.downgrade` on an already parsed ScriptDirectory.
+
+    Alembic's commands build a new ScriptDirectory per call and so execute every revision file
+    again: called once per revision, a long history becomes quadratic. Callers that run many
+    steps (the release runner, the review, the stairway) parse once and pass `scripts` here.
+    `direction` is "upgrade" or "downgrade"; `starting_rev` is the offline (--sql) range start.
+    """
+    if direction not in ("upgrade", "downgrade"):
+        raise ValueError(f"direction must be upgrade or downgrade, not {direction!r}")
+    step = scripts._upgrade_revs if direction == "upgrade" else scripts._downgrade_revs
+
+    def revisions(rev, _context):
+        return step(destination, rev)
+
+    with EnvironmentContext(
+        config,
+        scripts,
+        fn=revisions,
+        as_sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=destination,
+    ):
+        scripts.run_env()
 
 
 def offline_sql(fn, revision_range: str, *, url: str, directory: Path = MIGRATIONS_DIR) -> str:
