@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.schema.lint import LintError, MigrationLinter, format_report
+from app.schema.review import LintError, MigrationLinter, format_report, revision_message
 from app.schema.state import MIGRATIONS_DIR
 from config import error_summary
 
@@ -47,8 +47,11 @@ def status_command(directory: str):
     from app.extensions import db
     from app.schema.state import read_applied
 
-    linter = MigrationLinter(directory)
-    scripts = linter.select()
+    try:
+        linter = MigrationLinter(directory)
+        scripts = linter.select()
+    except LintError as exc:
+        raise _UsageError(str(exc)) from None
     try:
         verdicts = {r.script.revision: r.verdict for r in linter.lint(scripts)}
     except LintError as exc:
@@ -75,7 +78,7 @@ def status_command(directory: str):
             if present
         ]
         suffix = f" ({', '.join(markers)})" if markers else ""
-        message = (script.doc or "").strip() or "<no message>"
+        message = revision_message(script) or "<no message>"
         click.echo(f"{mark} {script.revision}  {message}{suffix}  lint: {verdicts.get(script.revision, '?')}")
     if applied is not None:
         pending = sum(1 for s in scripts if s.revision not in applied)

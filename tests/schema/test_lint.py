@@ -26,8 +26,8 @@ INDEX_WITHOUT_CONCURRENTLY = (
 )
 TYPE_CHANGE = (
     "changing-column-type",
-    'op.alter_column("items", "title", type_=sa.Text(), existing_type=sa.String(255))',
-    'op.alter_column("items", "title", type_=sa.String(255), existing_type=sa.Text())',
+    'op.alter_column("items", "owner_id", type_=sa.BigInteger(), existing_type=sa.Integer())',
+    'op.alter_column("items", "owner_id", type_=sa.Integer(), existing_type=sa.BigInteger())',
 )
 DANGEROUS = [DROP_COLUMN, NOT_NULL_WITHOUT_DEFAULT, INDEX_WITHOUT_CONCURRENTLY, TYPE_CHANGE]
 IDS = [case[0] for case in DANGEROUS]
@@ -170,9 +170,28 @@ def test_unknown_revision_is_a_clear_usage_error(spec):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_missing_squawk_is_a_clear_error():
-    result = flask("db", "lint", SQUAWK="/nonexistent/squawk")
-    assert_clean_failure(result, "squawk not found at SQUAWK=/nonexistent/squawk")
+def test_a_revision_file_that_is_not_python_is_a_clear_error(directory):
+    plant(directory, "g1broken", upgrade="op.add_column(", downgrade="pass")
+    result = flask("db", "lint", "-d", str(directory))
+    assert_clean_failure(result, "cannot load the revisions", "SyntaxError")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_revision_that_raises_offline_is_one_finding_not_a_traceback(directory):
+    plant(
+        directory,
+        "g2reads",
+        upgrade='op.get_bind().execute(sa.text("SELECT 1")).fetchall()',
+        downgrade="pass",
+    )
+    result = flask("db", "lint", "-d", str(directory))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert (
+        "ERROR offline-render-failed: upgrade() raised while rendering its SQL offline (AttributeError"
+        in (result.stdout)
+    )
+    assert "if not op.get_context().as_sql:" in result.stdout
 
 
 def test_missing_migrations_folder_is_a_clear_error(tmp_path):

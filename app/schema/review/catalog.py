@@ -1,0 +1,45 @@
+"""Every rule the review can emit, with the PostgreSQL fact behind it. MIGRATIONS.md documents each
+one with its fix (tests/test_docs.py keeps the two in step)."""
+
+from __future__ import annotations
+
+REWRITE = "rewrites the table under an ACCESS EXCLUSIVE lock (no reads or writes until it ends)"
+SCAN = "scans the whole table while holding a lock that blocks writes"
+
+RULES: dict[str, str] = {
+    # the schema change itself
+    "ban-drop-column": "data loss; the running release still reads and writes the column",
+    "ban-drop-table": "data loss; the running release still uses the table",
+    "ban-truncate": "data loss, under an ACCESS EXCLUSIVE lock",
+    "adding-required-field": "fails at run time on a table with rows (NOT NULL without a default)",
+    "adding-not-nullable-field": SCAN + " (SET NOT NULL without a valid CHECK (col IS NOT NULL))",
+    "add-column-rewrites-table": "a volatile default, identity or stored generated column " + REWRITE,
+    "adding-serial-column": "a serial column fills every row from its sequence: " + REWRITE,
+    "changing-column-type": "a type change that is not metadata-only " + REWRITE,
+    "renaming-column": "breaks the running release, which still uses the old name",
+    "renaming-table": "breaks the running release, which still uses the old name",
+    "require-concurrent-index-creation": "CREATE INDEX blocks writes for the whole build",
+    "constraint-missing-not-valid": "a CHECK constraint added valid " + SCAN,
+    "adding-foreign-key-constraint": "a foreign key added valid " + SCAN + " (both tables)",
+    "disallowed-unique-constraint": "a UNIQUE, PRIMARY KEY or EXCLUDE constraint builds its index under "
+    "an ACCESS EXCLUSIVE lock",
+    "constraint-validated-in-same-transaction": "VALIDATE in the transaction that added the constraint "
+    "scans while the ADD's strong lock is still held",
+    "unbatched-data-change": "an UPDATE/DELETE over many rows holds their row locks until it commits",
+    "lock-table": "an explicit LOCK TABLE that blocks writes (or reads) until the revision commits",
+    "vacuum-full": "VACUUM FULL " + REWRITE,
+    "cluster": "CLUSTER " + REWRITE,
+    "set-logged-unlogged": "SET LOGGED / SET UNLOGGED " + REWRITE,
+    "set-tablespace": "SET TABLESPACE / SET ACCESS METHOD " + REWRITE,
+    "reindex-without-concurrently": "REINDEX without CONCURRENTLY blocks writes (and reads using the index)",
+    "fails-in-transaction": "fails at run time: the statement cannot run inside a transaction block",
+    "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
+    "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
+    # the revision file
+    "missing-message": "a revision without a message",
+    "empty-downgrade": "upgrade() changes the schema but downgrade() does nothing",
+    "ack-without-reason": "an acknowledgement that does not say why",
+    "unused-ack": "an acknowledgement nothing triggers (warning)",
+    # the way back
+    "destructive-downgrade": "downgrading destroys data (warning)",
+}

@@ -1,0 +1,79 @@
+"""The corpus (corpus.py), each case planted alone on head: every dangerous revision is refused with
+the right rule, every safe one passes, alone and within the whole history, with no traceback."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from app.schema.review import MigrationLinter, format_report
+from tests.db_helpers import run_alembic
+from tests.schema.planting import copy_migrations
+from tests.schema.review.corpus import plant_case
+from tests.schema.review.corpus_dangerous import DANGEROUS
+from tests.schema.review.corpus_safe import SAFE
+
+CASES = DANGEROUS + SAFE
+
+
+def test_the_corpus_is_big_enough():
+    assert len(DANGEROUS) >= 30
+    assert len(SAFE) >= 30
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_is_judged_right(tmp_path, case):
+    directory = copy_migrations(tmp_path)
+    revision = plant_case(directory, case)
+    linter = MigrationLinter(directory)
+    [alone] = linter.lint(linter.select(revision))
+    [within_history] = [r for r in linter.lint(linter.select()) if r.script.revision == revision]
+    for report in (alone, within_history):
+        rules = sorted({f.rule for f in report.errors})
+        text = format_report(report)
+        if case.rule is None:
+            assert rules == [], text
+        else:
+            assert case.rule in rules, text
+            [finding] = [f for f in report.errors if f.rule == case.rule][:1]
+            assert finding.message and "Traceback" not in text
+            if finding.sql:
+                assert finding.fix, text
+
+
+REWRITE_CASES = [c for c in CASES if c.rewrites]
+
+
+@pytest.mark.parametrize("case", REWRITE_CASES, ids=[c.id for c in REWRITE_CASES])
+def test_rewrite_judgement_is_postgresqls(tmp_path, database_url, case):
+    """PostgreSQL 18 itself decides: the table's file node changes exactly when it is rewritten.
+    The session is not in UTC: timestamp <-> timestamptz is metadata-only only in UTC sessions, and
+    the review cannot know the production session's TimeZone."""
+    engine = sa.create_engine(database_url, connect_args={"options": "-c TimeZone=Europe/Paris"})
+    try:
+        _check_rewrite(tmp_path, engine, case)
+    finally:
+        engine.dispose()
+
+
+def _check_rewrite(tmp_path, engine, case):
+    directory = copy_migrations(tmp_path)
+    revision = plant_case(directory, case)
+    scripts = MigrationLinter(directory).scripts
+    parent = scripts.get_revision(revision).down_revision
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO users (email, password_hash) VALUES ('a@example.com', '!')"))
+        connection.execute(sa.text("INSERT INTO items (title, owner_id) SELECT 'x', id FROM users"))
+    run_alembic(engine, command.upgrade, parent, directory=directory)
+    before = relfilenode(engine, case.rewrites)
+    run_alembic(engine, command.upgrade, revision, directory=directory)
+    assert (relfilenode(engine, case.rewrites) != before) is case.rewritten
+
+
+def relfilenode(engine, table: str) -> int:
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.text("SELECT relfilenode FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
+        ).scalar()
