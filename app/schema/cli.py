@@ -6,7 +6,6 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.schema.review import LintError, MigrationLinter, format_report, revision_message
 from app.schema.state import MIGRATIONS_DIR
 from config import error_summary
 
@@ -26,6 +25,8 @@ def lint_command(revision_range: str | None, directory: str):
     Exits 1 when any revision has an error it does not acknowledge with
     `# lint-ack: <rule>: <reason>`; warnings do not fail.
     """
+    from app.schema.review import LintError, MigrationLinter, format_report  # only when used: pglast
+
     try:
         linter = MigrationLinter(directory)
         reports = linter.lint(linter.select(revision_range))
@@ -45,6 +46,7 @@ def lint_command(revision_range: str | None, directory: str):
 def status_command(directory: str):
     """Every revision, oldest first: [X] applied / [ ] pending, markers, message, lint verdict."""
     from app.extensions import db
+    from app.schema.review import LintError, MigrationLinter, revision_message
     from app.schema.state import read_applied
 
     try:
