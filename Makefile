@@ -26,8 +26,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 run: install db upgrade ## Install, start the database, migrate, serve on 127.0.0.1:$PORT
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install lint ## Run the linters and the test suite (on a throwaway PostgreSQL)
-	$(BIN)/pytest
+# Parallel test workers (pytest-xdist), each with its own throwaway PostgreSQL: TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+
+test: install ## Run the linters and the test suite (on a throwaway PostgreSQL); prints its wall time
+	@export MAKE_TEST_STARTED=$$(date +%s.%N); $(MAKE) --no-print-directory lint && \
+		$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 db: install ## Start the embedded development PostgreSQL (no-op if DATABASE_URL is set)
 	@$(FLASK) devdb start

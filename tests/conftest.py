@@ -3,6 +3,10 @@
 The session starts its own embedded server in a temporary folder, or uses the server that
 DATABASE_URL points at (it must be allowed to create databases). Every test that needs a
 database gets a fresh one: empty, or cloned in milliseconds from a template migrated to head.
+
+Parallel workers (pytest-xdist, `make test` runs `pytest -n auto`): each worker is its own
+process with its own session, so it starts its own embedded server in its own temporary folder;
+on a shared DATABASE_URL server its database and template names carry the worker's id.
 """
 
 from __future__ import annotations
@@ -11,22 +15,29 @@ import itertools
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from psycopg2 import sql
 from sqlalchemy.engine import URL
 
 from app import create_app
-from app.database_admin import create_database, drop_database
+from app.database_admin import admin_connect, create_database, drop_database
 from app.embedded_db import EmbeddedPostgres
 from app.extensions import db as flask_db
 from config import normalise_database_url
 from tests.db_helpers import config_for, run_alembic
 
-TEMPLATE_DB = "test_template_head"
+# "gw0", "gw1", ... under pytest-xdist; "main" in a serial run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEMPLATE_DB = f"test_template_head_{WORKER}"
 _db_counter = itertools.count()
+# A throwaway server need not survive a power cut: skipping the disk flushes makes every
+# CREATE DATABASE and commit cheaper without changing what any statement does.
+THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 @pytest.fixture(scope="session")
@@ -38,12 +49,26 @@ def server_url():
         return
     folder = Path(tempfile.mkdtemp(prefix="pgtest-"))
     server = EmbeddedPostgres(folder / "pgdata")
-    server.start(database="postgres")
+    url = server.start(database="postgres")
+    _apply_throwaway_settings(url)
     try:
-        yield server.url("postgres")
+        yield url
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _apply_throwaway_settings(url: URL) -> None:
+    connection = admin_connect(url)
+    try:
+        with connection.cursor() as cursor:
+            for name, value in THROWAWAY_SETTINGS.items():
+                cursor.execute(
+                    sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+                )
+            cursor.execute("SELECT pg_reload_conf()")
+    finally:
+        connection.close()
 
 
 @pytest.fixture
@@ -52,7 +77,7 @@ def make_database(server_url):
     created: list[str] = []
 
     def make(template: str | None = None) -> URL:
-        name = f"test_{os.getpid()}_{next(_db_counter)}"
+        name = f"test_{WORKER}_{os.getpid()}_{next(_db_counter)}"
         create_database(server_url, name, template=template)
         created.append(name)
         return server_url.set(database=name)
@@ -104,3 +129,14 @@ def engine(database_url):
     engine = sa.create_engine(database_url)
     yield engine
     engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """`make test` passes its start time: print the whole run's wall time (lint, server start, tests)."""
+    started = os.environ.get("MAKE_TEST_STARTED")
+    if started:
+        elapsed = time.time() - float(started)
+        workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT") or terminalreporter.config.getoption(
+            "numprocesses", None
+        )
+        terminalreporter.write_line(f"make test wall time: {elapsed:.0f} s (workers: {workers or 1})")

@@ -1,5 +1,9 @@
 """The embedded development server: idempotent start, a real database, a clean stop."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import psycopg2
 import pytest
 
@@ -7,8 +11,17 @@ from app.database_admin import admin_connect
 from app.embedded_db import EmbeddedPostgres
 
 
-def test_start_is_idempotent_and_stop_stops(tmp_path):
-    server = EmbeddedPostgres(tmp_path / "pgdata")
+@pytest.fixture
+def pgdata():
+    """A data folder outside pytest's tmp_path: as root the server runs as its own system user, and
+    every pytest start (another session's, too) resets /tmp/pytest-of-root to 0700, locking it out."""
+    folder = Path(tempfile.mkdtemp(prefix="pgtest-lifecycle-"))
+    yield folder / "pgdata"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_start_is_idempotent_and_stop_stops(pgdata):
+    server = EmbeddedPostgres(pgdata)
     assert not server.is_running()
     try:
         url = server.start()
