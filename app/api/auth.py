@@ -14,8 +14,13 @@ from app.extensions import db
 from app.models import User
 
 TOKEN_SALT = "api-access-token"  # noqa: S105 (a namespace for signatures, not a secret)
-# Hashed once, so a login for an unknown email costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hashed once, so a login for an unknown email costs the same time as a wrong password.
+    Lazily: scrypt at import would slow every `flask` command and runner start by ~0.3 s."""
+    return generate_password_hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -25,7 +30,7 @@ def hash_password(password: str) -> str:
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None
