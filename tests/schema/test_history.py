@@ -13,6 +13,7 @@ from pytest_alembic import runner
 from pytest_alembic import tests as standard
 
 from app.extensions import db
+from app.schema.stairway import walk_stairway
 from app.schema.state import alembic_config as project_alembic_config
 from app.schema.state import script_directory
 from tests.db_helpers import run_alembic
@@ -74,18 +75,11 @@ def test_head_to_base_leaves_an_empty_schema(alembic_engine):
     assert _current(alembic_engine) is None
 
 
-@pytest.mark.parametrize("revision", REVISIONS)
-def test_stairway(alembic_engine, revision):
-    """Each revision goes up, down and up again: downgrades really undo their upgrade."""
-    script = script_directory().get_revision(revision)
-    down = script.down_revision or "base"
-    _run(alembic_engine, command.upgrade, down)
-    _run(alembic_engine, command.upgrade, revision)
-    assert _current(alembic_engine) == revision
-    _run(alembic_engine, command.downgrade, down)
-    assert _current(alembic_engine) == (None if down == "base" else down)
-    _run(alembic_engine, command.upgrade, revision)
-    assert _current(alembic_engine) == revision
+def test_stairway(alembic_engine):
+    """Each revision goes up, down and up again (downgrades really undo their upgrade), walked once
+    on one database and one parsed script directory: linear in the history's length."""
+    assert walk_stairway(alembic_engine) == REVISIONS
+    assert _current(alembic_engine) == REVISIONS[-1]
 
 
 def test_models_match_head(alembic_engine):
