@@ -33,8 +33,9 @@ test: install ## Run the linters and the test suite (on a throwaway PostgreSQL);
 	@export MAKE_TEST_STARTED=$$(date +%s.%N); $(MAKE) --no-print-directory lint && \
 		$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
+# With DATABASE_URL in the environment there is nothing to start: skip a flask start-up.
 db: install ## Start the embedded development PostgreSQL (no-op if DATABASE_URL is set)
-	@$(FLASK) devdb start
+	@$(if $(DATABASE_URL),echo "DATABASE_URL is set: using that server",$(FLASK) devdb start)
 
 db-stop: install ## Stop the embedded development PostgreSQL
 	@$(FLASK) devdb stop
