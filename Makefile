@@ -89,8 +89,8 @@ lint-migrations: install ## Review revisions for dangerous operations (rev=A:B f
 release: install db ## Run the release-phase runner (run_migration.py) against the database
 	$(BIN)/python run_migration.py
 
-bench: install db ## Zero-downtime benchmark under API load (a few minutes; results in bench/results/)
-	$(BIN)/python bench/migration_load.py
+bench: install db ## Every benchmark (bench/run_all.py; tens of minutes); rewrites bench/results/ and the README's results
+	$(BIN)/python -m bench.run_all
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .

@@ -41,11 +41,25 @@ REVISIONS = [
 ]
 
 
-def plant_change_set(source: Path, destination: Path) -> Path:
-    """Copy the migration scripts from `source` and add the change set on top of their head."""
+# The backfill comparison: the same rows, in batches (the helper) or in one UPDATE (one transaction
+# holding every row lock until it commits). Each pair starts with the nullable column to fill.
+BATCHED_BACKFILL = [REVISIONS[0], REVISIONS[3]]
+SINGLE_UPDATE_BACKFILL = [
+    REVISIONS[0],
+    (
+        "bench0005",
+        "backfill priority in one UPDATE",
+        'op.execute("UPDATE items SET priority = id % 10 WHERE priority IS NULL")',
+        "# lint-ack: empty-downgrade: a data backfill; the column's drop undoes it\npass",
+    ),
+]
+
+
+def plant_change_set(source: Path, destination: Path, revisions=REVISIONS) -> Path:
+    """Copy the migration scripts from `source` and add `revisions` (the change set) on their head."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
     down = ScriptDirectory(str(destination)).get_current_head()
-    for revision, message, upgrade, downgrade in REVISIONS:
+    for revision, message, upgrade, downgrade in revisions:
         body = f'''"""{message}"""
 
 import sqlalchemy as sa

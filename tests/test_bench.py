@@ -4,6 +4,7 @@ benchmark works and reports, not its numbers: speed goals live in `make bench`."
 import re
 import sys
 
+from bench.migration_load import QUICK
 from tests.cli_helpers import run
 
 
@@ -16,9 +17,16 @@ def test_quick_benchmark_runs_and_reports(server_url, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     table = (tmp_path / "migration_load.md").read_text()
-    rows = re.findall(r"^\| ([abc]): .*?\| (\d+) \| (\d+) \|", table, re.M)
-    assert [name for name, _, _ in rows] == ["a", "b", "c"], table
-    assert all(int(requests) > 0 for _, requests, _ in rows), table
+    rows = re.findall(
+        r"^\| ([abc]): [^|]*\| [^|]* \| (\d+) \| (\d+) \|(?: [^|]* \|){3} (\d+) \| (\d+) \|", table, re.M
+    )
+    assert [name for name, *_ in rows] == ["a", "b", "c"], table
+    for _, requests, failed, over_250ms, over_1s in rows:
+        assert int(requests) > 0 and int(failed) <= int(requests), table
+        assert int(requests) >= int(over_250ms) >= int(over_1s), table
+    backfills = re.findall(r"^\| ([ef]): [^|]*\| ([\d,]+) \| [\d.]+ s \| ([\d,]+) \|", table, re.M)
+    assert [name for name, *_ in backfills] == ["e", "f"], table
+    assert all(int(rows.replace(",", "")) >= QUICK.items for _, rows, _ in backfills), table
     assert "`python run_migration.py`" in table and "`flask db upgrade`" in table
     assert (tmp_path / "migration_load.png").stat().st_size > 10_000
 

@@ -1,0 +1,92 @@
+"""The benchmark's database: where the server is, the seeded data, and a session that blocks `items`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from config import config_from_env, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> sa.URL:
+    """The configured server (DATABASE_URL), else the embedded development server, started if needed."""
+    configured = config_from_env().SQLALCHEMY_DATABASE_URI
+    if configured:
+        return normalise_database_url(configured).set(database="postgres")
+    from app.embedded_db import dev_server
+
+    server = dev_server()
+    server.start()
+    return server.url("postgres")
+
+
+def seed(url: sa.URL, items: int, users: int) -> None:
+    """Migrate the (empty) database at `url` to head with the runner, then add users and items."""
+    env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}
+    subprocess.run([sys.executable, "run_migration.py"], cwd=ROOT, env=env, check=True, capture_output=True)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (email, password_hash, full_name) "
+                "SELECT 'user' || n || '@bench.example', :hash, 'Bench ' || n "
+                "FROM generate_series(1, :users) n"
+            ),
+            {"hash": generate_password_hash("bench password 1"), "users": users},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO items (title, description, owner_id, created_at, updated_at) "
+                "SELECT 'item ' || n, CASE WHEN n % 10 = 0 THEN NULL ELSE 'description ' || n END, "
+                "1 + n % :users, now() - n * interval '1 second', now() FROM generate_series(1, :items) n"
+            ),
+            {"users": users, "items": items},
+        )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def item_ids(url: sa.URL, users: int) -> dict[int, list[int]]:
+    """Up to 50 item ids per user, for the get and update requests."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT owner_id, (array_agg(id))[1:50] FROM items WHERE owner_id <= :n GROUP BY owner_id"
+            ),
+            {"n": users},
+        ).all()
+    engine.dispose()
+    return {owner: ids for owner, ids in rows}
+
+
+def hold_items_lock(url: sa.URL, seconds: float) -> threading.Thread:
+    """An idle-in-transaction session that has read items: it holds ACCESS SHARE for `seconds`."""
+    ready = threading.Event()
+
+    def blocker():
+        connection = psycopg2.connect(url.render_as_string(hide_password=False).replace("+psycopg2", ""))
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM items WHERE id = 1")
+                ready.set()
+                time.sleep(seconds)
+            connection.rollback()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=blocker, daemon=True)
+    thread.start()
+    ready.wait(timeout=30)
+    return thread
