@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,11 @@ class Result:
 
 
 def _latencies(stats: dict) -> str:
-    return f"{stats['p50']:.0f} / {stats['p99']:.0f} / {stats['max']:.0f}"
+    return f"{stats['p50']:.0f} / {stats['p99']:.0f} / {stats['max']:.0f}" if stats["n"] else "-"
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.0f} ms"
 
 
 def migration_table(results: list[Result], lock_timeout_ms: int) -> list[str]:
@@ -71,7 +76,7 @@ def backfill_table(results: list[Result]) -> list[str]:
         seconds, rows = r.outcome.get("seconds", float("nan")), r.outcome.get("rows", 0)
         lines.append(
             f"| {r.name}: {r.label} | {rows:,} | {seconds:.1f} s | {rows / seconds:,.0f} | {writes['n']} | "
-            f"{writes['max']:.0f} ms | {writes['over_0.25']} | {writes['over_1']} | "
+            f"{_ms(writes['max'])} | {writes['over_0.25']} | {writes['over_1']} | "
             f"{total['over_0.25']} | {total['over_1']} |"
         )
     return lines

@@ -51,6 +51,7 @@ from bench.seeding import hold_items_lock, item_ids, seed, server_url  # noqa: E
 from bench.web import BIN, SECRET, Server, api_mix  # noqa: E402
 
 LOCK_TIMEOUT_MS = 200
+SEED_DB, RUN_DB = "bench_seed", "bench_run"
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Size:
 
 
 FULL = Size(items=1_000_000, users=100, rate=80, before=5, after=5, blocker=5, noop_runs=5, web_workers=4)
-QUICK = Size(items=2_000, users=5, rate=20, before=0.3, after=0.3, blocker=0.5, noop_runs=1, web_workers=2)
+QUICK = Size(items=2_000, users=5, rate=10, before=0.3, after=0.3, blocker=0.5, noop_runs=1, web_workers=2)
 
 
 @dataclass
@@ -100,31 +101,26 @@ def backfill_scenario(name: str, label: str, directory: Path, revisions) -> Scen
     return Scenario(name, label, change, prepare=lambda url: backfill.upgrade(url, directory, column))
 
 
-def run_scenario(scenario: Scenario, *, server: sa.URL, seed_db: str, size: Size, tokens) -> Result:
-    db_name = f"bench_run_{scenario.name}"
-    drop_database(server, db_name)
-    create_database(server, db_name, template=seed_db)
-    url = server.set(database=db_name)
+def run_scenario(scenario: Scenario, *, app: Server, server: sa.URL, size: Size, tokens) -> Result:
+    """On a fresh copy of the seeded database (RUN_DB, the one `app` serves), load, change, load."""
+    drop_database(server, RUN_DB)  # WITH (FORCE): the app's pooled connections reconnect (pre_ping)
+    create_database(server, RUN_DB, template=SEED_DB)
+    url = server.set(database=RUN_DB)
     result = Result(name=scenario.name, label=scenario.label)
     if scenario.prepare:
         scenario.prepare(url)
-    app = Server(url, size.web_workers)
     send = api_mix(app.port, tokens, item_ids(url, size.users))
-    try:
-        budget = size.before + size.after + 900  # the load stops by itself, whatever happens
-        with OpenLoad(send, size.rate, budget, seed=ord(scenario.name)) as load:
-            time.sleep(size.before)
-            blocker = hold_items_lock(url, size.blocker) if scenario.blocked else None
-            result.started = time.monotonic()
-            result.outcome = scenario.change(url)
-            result.ended = time.monotonic()
-            time.sleep(size.after)
-            if blocker:
-                blocker.join()
-        result.samples = load.samples
-    finally:
-        app.stop()
-        drop_database(server, db_name)
+    budget = size.before + size.after + 900  # the load stops by itself, whatever happens
+    with OpenLoad(send, size.rate, budget, seed=ord(scenario.name)) as load:
+        time.sleep(size.before)
+        blocker = hold_items_lock(url, size.blocker) if scenario.blocked else None
+        result.started = time.monotonic()
+        result.outcome = scenario.change(url)
+        result.ended = time.monotonic()
+        time.sleep(size.after)
+        if blocker:
+            blocker.join()
+    result.samples = load.samples
     return result
 
 
@@ -143,12 +139,11 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     server = server_url()
-    seed_db = "bench_seed"
     started = time.monotonic()
     print(f"seeding {size.items:,} items ...", flush=True)
-    drop_database(server, seed_db)
-    create_database(server, seed_db)
-    seed(server.set(database=seed_db), size.items, size.users)
+    drop_database(server, SEED_DB)
+    create_database(server, SEED_DB)
+    seed(server.set(database=SEED_DB), size.items, size.users)
     signer = URLSafeTimedSerializer(SECRET, salt=TOKEN_SALT)
     tokens = {user: signer.dumps({"sub": user}) for user in range(1, min(size.users, 20) + 1)}
     results = []
@@ -175,17 +170,19 @@ def main() -> int:
             backfill_scenario("e", "batched backfill (safe.backfill_in_batches)", batched, BATCHED_BACKFILL),
             backfill_scenario("f", "single UPDATE", single, SINGLE_UPDATE_BACKFILL),
         ]
+        # One web process for every scenario, as in production it outlives the release.
+        app = Server(server.set(database=RUN_DB), size.web_workers)
         try:
             for scenario in scenarios:
                 print(f"scenario {scenario.name}: {scenario.label} ...", flush=True)
-                results.append(
-                    run_scenario(scenario, server=server, seed_db=seed_db, size=size, tokens=tokens)
-                )
+                results.append(run_scenario(scenario, app=app, server=server, size=size, tokens=tokens))
             print("scenario d: no-op release ...", flush=True)
-            env = {"DATABASE_URL": server.set(database=seed_db).render_as_string(hide_password=False)}
+            env = {"DATABASE_URL": server.set(database=SEED_DB).render_as_string(hide_password=False)}
             noop = measure_noop(size.noop_runs, env)
         finally:
-            drop_database(server, seed_db)
+            app.stop()
+            drop_database(server, RUN_DB)
+            drop_database(server, SEED_DB)
     print(report(results, noop, size, LOCK_TIMEOUT_MS, args.out))
     plot(results, args.out)
     print(f"written to {args.out} in {time.monotonic() - started:.0f} s")

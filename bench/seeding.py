@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg2
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from app.schema.state import alembic_config, run_scripts, script_directory
 from config import config_from_env, normalise_database_url
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def server_url() -> sa.URL:
@@ -31,10 +26,10 @@ def server_url() -> sa.URL:
 
 
 def seed(url: sa.URL, items: int, users: int) -> None:
-    """Migrate the (empty) database at `url` to head with the runner, then add users and items."""
-    env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}
-    subprocess.run([sys.executable, "run_migration.py"], cwd=ROOT, env=env, check=True, capture_output=True)
+    """Migrate the (empty) database at `url` to head, then add users and items."""
     engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        run_scripts(alembic_config(connection), script_directory(), "upgrade", "head")
     with engine.begin() as connection:
         connection.execute(
             sa.text(
