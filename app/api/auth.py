@@ -17,20 +17,21 @@ TOKEN_SALT = "api-access-token"  # noqa: S105 (a namespace for signatures, not a
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """Hashed once, so a login for an unknown email costs the same time as a wrong password.
     Lazily: scrypt at import would slow every `flask` command and runner start by ~0.3 s."""
-    return generate_password_hash("not-a-real-password")
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)  # werkzeug's default: scrypt
+    # PASSWORD_HASH_METHOD: werkzeug's default scrypt, cheaper parameters under TestingConfig only.
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None
