@@ -1,10 +1,10 @@
 import pytest
 
 from config import (
+    CONFIGS,
     ConfigError,
     DevelopmentConfig,
     ProductionConfig,
-    TestingConfig,
     config_from_env,
     normalise_database_url,
     safe_url,
@@ -92,21 +92,21 @@ def test_development_secret_is_random_not_a_fixed_default():
 
 
 @pytest.mark.parametrize(
-    ("config_class", "prefix"),
+    ("env_name", "prefix"),
     [
-        (DevelopmentConfig, "scrypt:32768:8:1$"),
-        (ProductionConfig, "scrypt:32768:8:1$"),
-        (TestingConfig, "scrypt:1024:8:1$"),
+        ("development", "scrypt:32768:8:1$"),
+        ("production", "scrypt:32768:8:1$"),
+        ("testing", "scrypt:1024:8:1$"),
     ],
 )
-def test_passwords_hash_at_full_strength_outside_the_tests(config_class, prefix):
+def test_passwords_hash_at_full_strength_outside_the_tests(env_name, prefix):
     from werkzeug.security import check_password_hash
 
     from app import create_app
     from app.api.auth import hash_password
 
-    app = create_app(config_class({"DATABASE_URL": "postgresql://app@localhost/app", "SECRET_KEY": "k"}))
-    with app.app_context():
+    config = CONFIGS[env_name]({"DATABASE_URL": "postgresql://app@localhost/app", "SECRET_KEY": "k"})
+    with create_app(config).app_context():
         hashed = hash_password("correct horse")
     assert hashed.startswith(prefix)
     assert check_password_hash(hashed, "correct horse") and not check_password_hash(hashed, "wrong")
