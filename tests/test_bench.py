@@ -3,6 +3,7 @@ benchmark works and reports, not its numbers: speed goals live in `make bench`."
 
 import re
 import sys
+from datetime import UTC, datetime
 
 from bench.migration_load import QUICK
 from tests.cli_helpers import run
@@ -41,3 +42,33 @@ def test_the_benchmark_change_set_passes_the_review(tmp_path):
     assert {r.script.revision: [f.rule for f in r.errors] for r in reports} == {
         revision: [] for revision, *_ in REVISIONS
     }
+
+
+def test_history_checks_benchmark_runs_and_reports(server_url, tmp_path, monkeypatch):
+    from bench import history_tests
+
+    monkeypatch.setenv("DATABASE_URL", server_url.render_as_string(hide_password=False))
+    assert history_tests.main(["--count", "4", "--samples", "2", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "history_tests.md").read_text()
+    assert re.search(
+        r"^\| stairway .*\| \d+ s \(extrapolated from #1: .*\| [\d.]+ s \(one walk\) \|$", table, re.M
+    )
+    assert table.count("| pytest-alembic: ") == 3, table
+
+
+def test_make_bench_rewrites_only_the_marked_readme_section(tmp_path, monkeypatch):
+    from bench import run_all
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nintro\n\n{run_all.BEGIN}\nold numbers\n{run_all.END}\n\n## Next\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "history_tests.md").write_text("| check | before | now |\n")
+    monkeypatch.setattr(run_all, "README", readme)
+    monkeypatch.setattr(run_all, "RESULTS", results)
+
+    run_all.rewrite_readme(run_all.section({"history_tests": (True, 12.0)}, datetime.now(UTC), ("1", "2")))
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n") and text.endswith("\n\n## Next\n")
+    assert "old numbers" not in text and "| check | before | now |" in text
+    assert "Last run: " in text and "load average" in text
