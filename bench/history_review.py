@@ -14,7 +14,7 @@ same histories, for a before/after table. Results go to bench/results/history_re
 about the time of `flask --help`.
 
     python -m bench.history_review                       # this code, 100/250/500
-    python -m bench.history_review --before 5652ded      # and the code of 5652ded, for comparison
+    python -m bench.history_review --before 5652ded --before-sizes 100 250   # and the code of 5652ded
     python -m bench.history_review --sizes 50 --runs 1   # a smoke run
 """
 
@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 250, 500])
     parser.add_argument("--runs", type=int, default=3, help="runs per command (the median is kept)")
     parser.add_argument("--before", metavar="REF", help="also time the code of this git revision")
+    parser.add_argument(
+        "--before-sizes", type=int, nargs="+", help="sizes for the --before code (default: --sizes)"
+    )
+    parser.add_argument("--before-runs", type=int, default=1, help="runs per command for the --before code")
     parser.add_argument("--no-current", action="store_true", help="time only the --before code")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "history_review.md")
     args = parser.parse_args(argv)
@@ -126,8 +130,12 @@ def main(argv: list[str] | None = None) -> int:
             for count in args.sizes:
                 directory = build_history(Path(folder) / f"history-{count}", count)
                 for label, code in codes:
+                    before = label.startswith("before")
+                    if before and args.before_sizes and count not in args.before_sizes:
+                        continue
                     print(f"{label}:", flush=True)
-                    rows.append((label, count, measure(code, directory, count, database_url, args.runs)))
+                    runs = args.before_runs if before else args.runs
+                    rows.append((label, count, measure(code, directory, count, database_url, runs)))
     finally:
         drop_database(server, DATABASE)
     text = report(rows)

@@ -187,14 +187,14 @@ def _add_constraint(table: str, c: ast.Constraint, statement: Statement, ctx: Co
             "window (# lint-ack: disallowed-unique-constraint: <why>)",
         )
     elif kind == ConstrType.CONSTR_PRIMARY and c.indexname:
-        for key in c.keys or ():
-            if not ctx.schema.not_null_proven(table, key.sval):
+        for key in ctx.schema.index_columns(table, c.indexname):
+            if not ctx.schema.not_null_proven(table, key):
                 ctx.report(
                     "adding-not-nullable-field",
                     statement,
-                    f"PRIMARY KEY USING INDEX sets {name}.{key.sval} "
+                    f"PRIMARY KEY USING INDEX sets {name}.{key} "
                     "NOT NULL, scanning the table under an ACCESS EXCLUSIVE lock",
-                    f'safe.set_not_null("{name}", "{key.sval}") ({SAFE}) in an earlier step',
+                    f'safe.set_not_null("{name}", "{key}") ({SAFE}) in an earlier step',
                 )
 
 

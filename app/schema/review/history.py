@@ -9,7 +9,15 @@ from pglast import ast
 from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
-from app.schema.review.sql import Statement, TypeKey, is_not_null_check, qualified, table_name, type_key
+from app.schema.review.sql import (
+    DEFAULT_SCHEMA,
+    Statement,
+    TypeKey,
+    is_not_null_check,
+    qualified,
+    table_name,
+    type_key,
+)
 
 
 class NeedHistory(Exception):
@@ -36,6 +44,13 @@ class Schema:
     partial: bool = False
     tables: dict[str, dict[str, Column]] = field(default_factory=dict)
     checks: dict[tuple[str, str], Check] = field(default_factory=dict)
+    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # schema.index -> its columns
+
+    def index_columns(self, table: str, index: str) -> tuple[str, ...]:
+        found = self.indexes.get(f"{table.split('.')[0]}.{index}")
+        if found is None and self.partial:
+            raise NeedHistory
+        return found or ()
 
     def column(self, table: str, name: str) -> Column | None:
         found = self.tables.get(table, {}).get(name)
@@ -58,7 +73,7 @@ class Schema:
         """A copy to apply a downgrade to, leaving this one as the upgrade left it."""
         tables = {name: dict(columns) for name, columns in self.tables.items()}
         checks = {key: replace(check) for key, check in self.checks.items()}
-        return Schema(self.partial, tables, checks)
+        return Schema(self.partial, tables, checks, dict(self.indexes))
 
     # -- applying what a statement does ----------------------------------------------------------
     def apply(self, statement: Statement) -> None:
@@ -69,6 +84,10 @@ class Schema:
             table = table_name(node.relation)
             for cmd in node.cmds:
                 self._alter(table, cmd)
+        elif isinstance(node, ast.IndexStmt) and node.idxname:
+            schema = node.relation.schemaname or DEFAULT_SCHEMA
+            columns = tuple(p.name for p in node.indexParams if p.name)
+            self.indexes[f"{schema}.{node.idxname}"] = columns
         elif isinstance(node, ast.RenameStmt) and node.relation is not None:
             self._rename(node)
         elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:

@@ -220,6 +220,8 @@ def bounded(where) -> bool:
             op = part.name[-1].sval if part.name else ""
             if op == "=" and _constant(part.rexpr):
                 return True
+            if op == "=" and isinstance(part.rexpr, ast.A_ArrayExpr):  # = ANY (ARRAY[1, 2])
+                return all(_constant(v) for v in part.rexpr.elements or ())
             if isinstance(part.rexpr, tuple) and all(_constant(v) for v in part.rexpr):
                 return True  # IN (1, 2, 3)
         if isinstance(part, ast.SubLink) and getattr(part.subselect, "limitCount", None) is not None:

@@ -307,4 +307,13 @@ DANGEROUS = [
         sql("ALTER TABLE items ADD COLUMN code varchar(20) UNIQUE"),
         'op.drop_column("items", "code")',
     ),
+    Case(
+        "primary-key-using-index-on-nullable-column",
+        "adding-not-nullable-field",
+        outside('op.execute("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS pk_tags ON tags (name)")')
+        + "\n"
+        + sql("ALTER TABLE tags ADD CONSTRAINT pk_tags PRIMARY KEY USING INDEX pk_tags"),
+        sql("ALTER TABLE tags DROP CONSTRAINT pk_tags"),
+        setup=(TAGS,),
+    ),
 ]

@@ -303,4 +303,10 @@ SAFE = [
         preamble="from app.schema import safe",
     ),
     Case("placeholder", None, "pass", "pass"),
+    Case(
+        "update-by-key-list",
+        None,
+        sql("UPDATE items SET title = upper(title) WHERE id = ANY(ARRAY[1, 2, 3])"),
+        "pass",
+    ),
 ]
