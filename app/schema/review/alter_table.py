@@ -202,7 +202,7 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
     name, col = display(table), cmd.name
     new = type_key(cmd.def_.typeName)
     current = ctx.schema.column(table, col)
-    fix = EXPAND_CONTRACT.format(what=f"column of type {new}")
+    fix = EXPAND_CONTRACT.format(what=f"column of the new type ({new})")
     if cmd.def_.raw_default is not None:
         ctx.report(
             "changing-column-type",

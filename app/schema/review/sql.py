@@ -113,7 +113,16 @@ class TypeKey:
 
     def __str__(self) -> str:
         mods = f"({', '.join(map(str, self.mods))})" if self.mods else ""
-        return f"{self.name}{mods}{'[]' if self.array else ''}"
+        return f"{_SPELLED.get(self.name, self.name)}{mods}{'[]' if self.array else ''}"
+
+
+_SPELLED = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "bool": "boolean",
+    "float8": "double precision",
+}
 
 
 def type_key(type_name: ast.TypeName) -> TypeKey:
