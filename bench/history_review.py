@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,18 +47,25 @@ def server_url():
     return load_server_url()
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    started = time.perf_counter()
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run. CPU time (user + system of the process) does not grow
+    when other work shares the machine; wall time does."""
+    started, cpu = time.perf_counter(), _children_cpu()
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if result.returncode not in (0, 1):
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
         raise RuntimeError(f"{' '.join(args[1:4])} failed ({result.returncode}): {tail}")
-    return elapsed, result.returncode
+    return elapsed, cpu
 
 
-def measure(code: Path, directory: Path, count: int, database_url: str, runs: int) -> dict[str, float]:
-    """Median wall time of each command, run from `code` (a checkout of the project)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(code: Path, directory: Path, count: int, database_url: str, runs: int) -> dict[str, tuple]:
+    """Median wall and CPU time of each command, run from `code` (a checkout of the project)."""
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(code), "FLASK_APP": "wsgi"}
     head = synthetic_revision_id(count - 1)
     commands = {
@@ -68,9 +76,10 @@ def measure(code: Path, directory: Path, count: int, database_url: str, runs: in
     }
     results = {}
     for label, args in commands.items():
-        samples = [timed(args, code, env)[0] for _ in range(runs)]
-        results[label] = statistics.median(samples)
-        print(f"  {count:4d} revisions  {label:26s} {results[label]:7.2f} s", flush=True)
+        samples = [timed(args, code, env) for _ in range(runs)]
+        results[label] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+        wall, cpu = results[label]
+        print(f"  {count:4d} revisions  {label:26s} {wall:7.2f} s wall {cpu:7.2f} s CPU", flush=True)
     return results
 
 
@@ -82,22 +91,22 @@ def checkout(ref: str, folder: Path) -> Path:
     return folder
 
 
-def report(rows: list[tuple[str, int, dict[str, float]]]) -> str:
+def report(rows: list[tuple[str, int, dict[str, tuple]]]) -> str:
     lines = [
         "# History review benchmark",
         "",
         f"`python -m bench.history_review`: wall time (median) of fresh processes on a synthetic history "
-        f"(bench/history.py) on this {os.cpu_count()}-core machine. Targets: whole-history lint and status "
-        f"under {TARGET_WHOLE:.0f} s at 500 revisions; one revision about the time of `flask --help`.",
+        f"(bench/history.py) on this {os.cpu_count()}-core machine, and in brackets the CPU time (user + "
+        f"system) of the process, which other work on the machine does not inflate. Load average at the "
+        f"end: {os.getloadavg()[0]:.1f}. Targets: whole-history lint and status under {TARGET_WHOLE:.0f} s "
+        f"at 500 revisions; one revision about the time of `flask --help`.",
         "",
         "| code | revisions | flask --help | lint (whole history) | lint HEAD (one revision) | status |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for label, count, r in rows:
-        cells = [
-            f"{r[k]:.2f} s" for k in ("flask --help", "lint (whole history)", "lint HEAD (one revision)")
-        ]
-        cells.append(f"{r['status']:.2f} s")
+        keys = ("flask --help", "lint (whole history)", "lint HEAD (one revision)", "status")
+        cells = [f"{r[k][0]:.2f} s ({r[k][1]:.2f} s CPU)" for k in keys]
         lines.append(f"| {label} | {count} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
