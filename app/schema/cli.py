@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.schema.squash.cli import guard_upgrade, squash_command
 from app.schema.state import MIGRATIONS_DIR
 from config import error_summary
 
@@ -125,3 +126,5 @@ def register(db_group: click.Group) -> None:
     db_group.add_command(lint_command)
     db_group.add_command(status_command)
     db_group.add_command(reset_migrations_command)
+    db_group.add_command(squash_command)
+    guard_upgrade(db_group)

@@ -31,6 +31,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.schema.squash.guard import squash_refusal
 from app.schema.state import MIGRATIONS_DIR, alembic_config, is_known_revision, offline_sql
 from config import error_summary
 
@@ -168,6 +169,9 @@ class ReleaseRunner:
             )
         current = tuple(MigrationContext.configure(connection).get_current_heads())
         connection.commit()
+        refusal = squash_refusal(self.scripts, current)
+        if refusal:
+            raise PlanRefused(refusal)
         for revision in current:
             if not is_known_revision(self.scripts, revision):
                 raise PlanRefused(

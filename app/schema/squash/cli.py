@@ -1,0 +1,92 @@
+"""`flask db squash [A:]B -m "..."`, and `flask db upgrade` guarded against squashed ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app, g
+from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.schema.state import MIGRATIONS_DIR
+from config import error_summary
+
+EXIT_REFUSED = 6  # as the release runner's refusal
+
+
+class _Refused(click.ClickException):
+    exit_code = EXIT_REFUSED
+
+
+@click.command("squash")
+@click.argument("revision_range", metavar="[A:]B")
+@click.option("-m", "--message", required=True, help="The squash revision's message.")
+@click.option("-d", "--directory", default=str(MIGRATIONS_DIR), help="Migration scripts folder.")
+@with_appcontext
+def squash_command(revision_range: str, message: str, directory: str):
+    """One revision that brings an empty database straight to B's schema.
+
+    It replaces the revisions up to B (after A, when given), keeps B's identifier and moves the
+    replaced files to migrations/squashed/B/. Built from a replayed scratch database and verified
+    on a second one; refuses, writing nothing, with several heads, a range that cuts a branch, or
+    a data migration in the range.
+    """
+    # Imported when the command runs: pglast and the rest stay out of every other flask command.
+    from app.schema.catalog import CatalogError
+    from app.schema.squash.build import squash
+    from app.schema.squash.plan import SquashRefused
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        result = squash(Path(directory), revision_range, message, url, echo=click.echo)
+    except (SquashRefused, CatalogError) as exc:
+        raise _Refused(f"squash refused: {exc}") from None
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        raise click.ClickException(f"squash failed, nothing written: {error_summary(exc)}") from None
+    click.echo(
+        f"{result.path.name}: {len(result.plan.replaced)} revisions in {result.statements} statements; "
+        "review it, run `flask db lint`, then commit it with the moved files (git add -A migrations)"
+    )
+
+
+def guard_upgrade(db_group: click.Group) -> None:
+    """Replace Flask-Migrate's `upgrade` by the same command that first refuses a database part-way
+    through a squashed range (app/schema/squash/guard.py)."""
+    original = db_group.commands["upgrade"]
+
+    @with_appcontext
+    def upgrade(**kwargs):
+        if not kwargs.get("sql"):
+            _refuse_squashed_range(kwargs.get("directory"))
+        return click.get_current_context().invoke(original.callback, **kwargs)
+
+    guarded = click.Command(
+        "upgrade",
+        params=original.params,
+        callback=upgrade,
+        help=original.help,
+        short_help=original.short_help,
+    )
+    db_group.add_command(guarded, "upgrade")
+
+
+def _refuse_squashed_range(directory: str | None) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from app.extensions import db
+    from app.schema.squash.guard import squash_refusal
+
+    folder = directory or getattr(g, "directory", None) or current_app.extensions["migrate"].directory
+    if not any("\nreplaces = " in path.read_text() for path in Path(folder, "versions").glob("*.py")):
+        return  # no squash in this history: skip parsing it twice
+    try:
+        with db.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    except SQLAlchemyError:
+        return  # the upgrade itself says why it cannot connect
+    refusal = squash_refusal(ScriptDirectory(str(folder)), current)
+    if refusal:
+        raise _Refused(refusal)

@@ -1,0 +1,130 @@
+"""`flask db squash` builds one revision whose schema is exactly the replayed one, keeps the old
+files, and passes the review, the stairway and pytest-alembic's checks."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from pytest_alembic import Config as PytestAlembicConfig
+from pytest_alembic import runner
+from pytest_alembic import tests as standard
+
+from app.schema.catalog import compare, schema_text
+from app.schema.cli import lint_command
+from app.schema.squash import build
+from app.schema.squash.plan import SquashRefused
+from app.schema.state import alembic_config
+from bench.history import build_history
+from tests.schema.squash.conftest import SYNTHETIC, TARGET, migrate
+
+
+def test_the_squash_builds_exactly_the_replayed_schema(long_history, make_database):
+    replayed, squashed = make_database(), make_database()
+    migrate(replayed, long_history.original, TARGET)
+    migrate(squashed, long_history.squashed, TARGET)
+    text = schema_text(squashed)
+    assert "CREATE TABLE public.synthetic_0008 (" in text and "ADD CONSTRAINT fk_items_owner_id_users" in text
+    assert compare(replayed, squashed) == []
+
+    migrate(replayed, long_history.original)
+    migrate(squashed, long_history.squashed)
+    assert "CREATE TABLE public.synthetic_0010 (" in schema_text(squashed)
+    assert compare(replayed, squashed) == []
+
+
+def test_the_squash_keeps_b_and_sets_the_replaced_files_aside(long_history):
+    original = ScriptDirectory(str(long_history.original))
+    squashed = ScriptDirectory(str(long_history.squashed))
+    remaining = {s.revision for s in squashed.walk_revisions()}
+    replaced = {s.revision for s in original.walk_revisions()} - remaining
+    assert len(replaced) == 3 + 8  # the project's three and synthetic 0..7; synthetic 8 is TARGET
+    squash = squashed.get_revision(TARGET)
+    assert squash.down_revision is None
+    assert set(squash.module.replaces) == replaced
+    assert squashed.get_heads() == original.get_heads()
+    assert len(remaining) == SYNTHETIC - 8
+
+    archive = long_history.squashed / "squashed" / TARGET
+    expected = {Path(original.get_revision(r).path).name for r in (*replaced, TARGET)}
+    assert {p.name for p in archive.iterdir()} == expected
+    assert long_history.result.path.parent == long_history.squashed / "versions"
+
+
+def test_the_squashed_history_passes_the_review(long_history):
+    result = CliRunner().invoke(lint_command, ["-d", str(long_history.squashed)])
+    assert result.exit_code == 0, result.output
+    assert "0 unacknowledged error(s)" in result.output
+
+
+def test_stairway_on_the_squashed_history(long_history, make_database):
+    url = make_database()
+    scripts = ScriptDirectory(str(long_history.squashed))
+    revisions = [s.revision for s in reversed(list(scripts.walk_revisions()))]
+    assert revisions[0] == TARGET
+    for revision in revisions:
+        migrate(url, long_history.squashed, revision)
+        migrate(url, long_history.squashed, "-1", direction="downgrade")
+        migrate(url, long_history.squashed, revision)
+    assert "CREATE TABLE public.synthetic_0010 (" in schema_text(url)
+    migrate(url, long_history.squashed, "base", direction="downgrade")
+    assert schema_text(url) == ""
+
+
+@pytest.fixture
+def squashed_project_runner(project_history, empty_database_url):
+    engine = sa.create_engine(empty_database_url)
+    config = PytestAlembicConfig.from_raw_config(
+        PytestAlembicConfig(alembic_config=alembic_config(directory=project_history.squashed))
+    )
+    with runner(config=config, engine=engine) as context:
+        yield context
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        standard.test_single_head_revision,
+        standard.test_upgrade,
+        standard.test_model_definitions_match_ddl,
+        standard.test_up_down_consistency,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_pytest_alembic_checks_on_the_squashed_project_history(squashed_project_runner, check):
+    check(squashed_project_runner)
+
+
+def test_a_squash_that_would_not_rebuild_the_schema_is_refused_and_writes_nothing(
+    tmp_path, server_url, monkeypatch
+):
+    history = build_history(tmp_path / "migrations", 2)
+    before = sorted(p.relative_to(history) for p in history.rglob("*.py"))
+    render = build.render_squash
+
+    def lossy(plan, message, statements, drops, commit):
+        return render(
+            plan, message, [s for s in statements if "ix_items_owner_id_created_at" not in s], drops, commit
+        )
+
+    monkeypatch.setattr(build, "render_squash", lossy)
+    with pytest.raises(
+        SquashRefused, match=r"would not rebuild the replayed schema at .*ix_items_owner_id_created_at"
+    ):
+        build.squash(history, "head", "lossy", server_url)
+    assert sorted(p.relative_to(history) for p in history.rglob("*.py")) == before
+
+
+def test_the_squash_file_is_valid_python_with_the_sql_readable(project_history):
+    path = project_history.result.path
+    spec = importlib.util.spec_from_file_location("squash_revision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert any(s.startswith("CREATE TABLE public.users (") for s in module.UPGRADE)
+    assert ("DROP TABLE IF EXISTS public.items CASCADE") in module.DOWNGRADE
+    assert "ALTER TABLE ONLY public.items\n    ADD CONSTRAINT pk_items PRIMARY KEY (id)" in path.read_text()

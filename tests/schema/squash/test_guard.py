@@ -1,0 +1,93 @@
+"""Which databases run the squash: empty ones use it, those at B or beyond never notice it, and one
+part-way through the replaced range is refused by `flask db upgrade` and by the release runner."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from app import create_app
+from app.schema.catalog import compare
+from app.schema.squash.guard import squash_refusal
+from tests.cli_helpers import assert_clean_failure, run
+from tests.db_helpers import config_for
+from tests.schema.squash.conftest import BEYOND, PART_WAY, TARGET, current, migrate
+
+
+def applied_steps(caplog) -> list[str]:
+    """The revisions Alembic ran, in order, from its "Running upgrade A -> B" log lines."""
+    return [
+        r.getMessage().split(" -> ")[1].split(",")[0]
+        for r in caplog.records
+        if r.getMessage().startswith("Running upgrade")
+    ]
+
+
+def test_an_empty_database_runs_the_squash_instead_of_the_replaced_revisions(
+    long_history, make_database, caplog
+):
+    url = make_database()
+    with caplog.at_level(logging.INFO, logger="alembic.runtime.migration"):
+        migrate(url, long_history.squashed)
+    scripts = ScriptDirectory(str(long_history.squashed))
+    assert applied_steps(caplog) == [s.revision for s in reversed(list(scripts.walk_revisions()))]
+    assert applied_steps(caplog)[0] == TARGET
+    assert current(url) == tuple(scripts.get_heads())
+
+
+@pytest.mark.parametrize("reached", [TARGET, BEYOND])
+def test_a_database_at_b_or_beyond_is_unaffected_and_keeps_upgrading(
+    long_history, make_database, caplog, reached
+):
+    old, reference = make_database(), make_database()
+    migrate(old, long_history.original, reached)
+    with caplog.at_level(logging.INFO, logger="alembic.runtime.migration"):
+        migrate(old, long_history.squashed)
+    assert TARGET not in applied_steps(caplog)
+    assert applied_steps(caplog), "the revisions after the squash still run"
+    migrate(reference, long_history.original)
+    assert current(old) == current(reference)
+    assert compare(old, reference) == []
+
+
+def test_flask_db_upgrade_refuses_a_database_part_way_and_names_the_release(long_history, make_database):
+    url = make_database()
+    migrate(url, long_history.original, PART_WAY)
+    app = create_app(config_for(url))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", "-d", str(long_history.squashed)])
+    assert result.exit_code == 6, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert (
+        f"the database is at revision {PART_WAY}, one of the revisions that squash revision {TARGET}"
+        in lines[0]
+    )
+    assert "deploy a release from before the squash" in lines[0] and f"migrates to {TARGET}" in lines[0]
+    assert current(url) == (PART_WAY,)
+
+
+def test_the_release_runner_refuses_a_database_part_way(long_history, make_database):
+    url = make_database()
+    migrate(url, long_history.original, PART_WAY)
+    result = run(
+        [sys.executable, "run_migration.py", "--directory", str(long_history.squashed), "--wait", "10"],
+        database_url=url,
+    )
+    assert result.returncode == 6, result.stderr
+    assert_clean_failure(
+        result, f"squash revision {TARGET} replaces", "deploy a release from before the squash"
+    )
+    assert current(url) == (PART_WAY,)
+
+
+def test_the_guard_lets_other_databases_through(long_history):
+    scripts = ScriptDirectory(str(long_history.squashed))
+    assert squash_refusal(scripts, ()) is None
+    assert squash_refusal(scripts, (TARGET,)) is None
+    assert squash_refusal(scripts, (BEYOND,)) is None
+    # A revision nobody knows is the runner's "database newer than the code" case, not the squash's.
+    assert squash_refusal(scripts, ("0123456789ab",)) is None
+    assert squash_refusal(ScriptDirectory(str(long_history.original)), (PART_WAY,)) is None
