@@ -10,7 +10,7 @@ rev ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test db db-stop migrate upgrade downgrade current history history-verbose revision merge stamp sql \
-	reset-migrations check status lint-migrations release bench lint clean
+	reset-migrations check status lint-migrations squash release bench lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +85,10 @@ status: install db ## Every revision: applied or pending, message, lint verdict
 
 lint-migrations: install ## Review revisions for dangerous operations (rev=A:B for a range)
 	$(FLASK) db lint $(rev)
+
+squash: install db ## Replace the revisions up to rev by one: make squash rev=<B> m="squash ..." (see MIGRATIONS.md)
+	@test -n "$(rev)" -a -n "$(m)" || { echo 'usage: make squash rev=<B> m="squash the first N revisions"' >&2; exit 2; }
+	$(FLASK) db squash -m "$(m)" -- $(rev)
 
 release: install db ## Run the release-phase runner (run_migration.py) against the database
 	$(BIN)/python run_migration.py

@@ -125,6 +125,26 @@ def test_the_squash_file_is_valid_python_with_the_sql_readable(project_history):
     spec = importlib.util.spec_from_file_location("squash_revision", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert any(s.startswith("CREATE TABLE public.users (") for s in module.UPGRADE)
-    assert ("DROP TABLE IF EXISTS public.items CASCADE") in module.DOWNGRADE
-    assert "ALTER TABLE ONLY public.items\n    ADD CONSTRAINT pk_items PRIMARY KEY (id)" in path.read_text()
+    assert "\nCREATE TABLE public.users (\n    id integer NOT NULL," in module.UPGRADE
+    assert "DROP TABLE IF EXISTS public.items CASCADE;" in module.DOWNGRADE
+    assert "ALTER TABLE ONLY public.items\n    ADD CONSTRAINT pk_items PRIMARY KEY (id);" in path.read_text()
+
+
+def test_sql_that_looks_like_bind_parameters_or_format_codes_survives(tmp_path, server_url, make_database):
+    history = build_history(tmp_path / "migrations", 0)
+    add_column = 'op.add_column("items", sa.Column("tag", sa.Text(), server_default=" :tag 100%"))'
+    text = (history / "versions").joinpath(
+        next(p.name for p in (history / "versions").iterdir() if "index" in p.name)
+    )
+    (history / "versions" / "29991231_0000_tagcolumn001_tag.py").write_text(
+        f'"""add tag"""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\nrevision = "tagcolumn001"\n'
+        f"down_revision = {ScriptDirectory(str(history)).get_current_head()!r}\nbranch_labels = None\n"
+        f"depends_on = None\n\n\ndef upgrade():\n    {add_column}\n\n\ndef downgrade():\n"
+        '    op.drop_column("items", "tag")\n'
+    )
+    assert text.exists()
+    result = build.squash(history, "tagcolumn001", "squash with a tricky default", server_url)
+    assert "\\:tag 100%" in result.path.read_text()
+    url = make_database()
+    migrate(url, history)
+    assert "tag text DEFAULT ' :tag 100%'::text" in schema_text(url)
