@@ -69,7 +69,8 @@ def squash(
     plan = plan_squash(scripts, revision_range)
     if plan.base is not None:
         raise SquashRefused(
-            "squashing after a revision (A:B) is not supported yet: squash from the first one (B or base:B)"
+            "A:B is not supported: the squash would run on databases that already hold A's tables and rows, "
+            "where the replayed schema's DDL cannot apply; squash from the first revision (B or base:B)"
         )
     target = plan.target.revision
     archive = directory / SQUASHED_DIR / target

@@ -55,6 +55,8 @@ def guard_upgrade(db_group: click.Group) -> None:
     """Replace Flask-Migrate's `upgrade` by the same command that first refuses a database part-way
     through a squashed range (app/schema/squash/guard.py)."""
     original = db_group.commands["upgrade"]
+    if getattr(original, "squash_guarded", False):
+        return  # the group is global: every create_app() registers again
 
     @with_appcontext
     def upgrade(**kwargs):
@@ -69,6 +71,7 @@ def guard_upgrade(db_group: click.Group) -> None:
         help=original.help,
         short_help=original.short_help,
     )
+    guarded.squash_guarded = True
     db_group.add_command(guarded, "upgrade")
 
 

@@ -7,6 +7,7 @@ written, when the plan cannot be trusted:
 - B is not a revision, or A is not an ancestor of B;
 - the range crosses a merge point whose other parent lies outside it, or a revision outside the
   range (other than through B) depends on one inside it: the squash would cut that link;
+- a revision in the range carries a branch label, which the squash would drop;
 - a revision in the range changes rows (a data migration): a squash carries the schema only, so
   rows it inserted, updated or deleted would silently differ in databases built from the squash.
 """
@@ -66,6 +67,14 @@ def plan_squash(scripts: ScriptDirectory, revision_range: str) -> SquashPlan:
         raise SquashRefused(f"the range {revision_range} holds {len(members)} revision: nothing to squash")
     _check_links(scripts, members, base.revision if base else None, target.revision)
     replaced = tuple(s for s in _oldest_first(scripts) if s.revision in members)
+    for script in replaced:
+        own_labels = getattr(script.module, "branch_labels", None)  # not the ones Alembic propagates
+        if own_labels:
+            labels = ", ".join(sorted([own_labels] if isinstance(own_labels, str) else own_labels))
+            raise SquashRefused(
+                f"revision {script.revision} carries branch label(s) {labels}, "
+                "which the squash would drop: remove them first or squash a range without them"
+            )
     for script in replaced:
         reason = data_operation(script)
         if reason:

@@ -91,3 +91,12 @@ def test_the_guard_lets_other_databases_through(long_history):
     # A revision nobody knows is the runner's "database newer than the code" case, not the squash's.
     assert squash_refusal(scripts, ("0123456789ab",)) is None
     assert squash_refusal(ScriptDirectory(str(long_history.original)), (PART_WAY,)) is None
+
+
+def test_the_guard_wraps_flask_db_upgrade_once_however_many_apps_are_built(empty_database_url):
+    from flask_migrate.cli import db as db_group
+
+    create_app(config_for(empty_database_url))
+    guarded = db_group.commands["upgrade"]
+    create_app(config_for(empty_database_url))
+    assert db_group.commands["upgrade"] is guarded and guarded.squash_guarded

@@ -77,6 +77,13 @@ def test_a_range_that_cuts_a_branch_is_refused_one_that_holds_it_is_not(history)
     assert {"sidebranch01", SYN(3)} <= set(whole.replaced_ids)
 
 
+def test_a_branch_label_in_the_range_is_refused(history):
+    path = next((history / "versions").glob(f"*{SYN(1)}*"))
+    path.write_text(path.read_text().replace("branch_labels = None", 'branch_labels = ("synthetic",)'))
+    with pytest.raises(SquashRefused, match=r"revision syn000000001 carries branch label\(s\) synthetic"):
+        plan(history, SYN(2))
+
+
 @pytest.mark.parametrize(
     ("upgrade", "reason"),
     [
@@ -125,12 +132,17 @@ def test_schema_changes_written_as_sql_are_not_data_migrations(history, upgrade)
     [
         ("nosuchrev", "B = 'nosuchrev' is not a revision of this history"),
         (f"{SYN(2)}:{SYN(1)}", "syn000000002 is not an ancestor of syn000000001"),
-        (f"{SYN(0)}:{SYN(2)}", "squashing after a revision (A:B) is not supported yet"),
+        (
+            f"{SYN(0)}:{SYN(2)}",
+            "A:B is not supported: the squash would run on databases that already hold A's tables",
+        ),
     ],
 )
-def test_the_command_refuses_in_one_line_and_writes_nothing(history, database_url, revision_range, message):
+def test_the_command_refuses_in_one_line_and_writes_nothing(
+    history, empty_database_url, revision_range, message
+):
     before = _snapshot(history)
-    app = create_app(config_for(database_url))
+    app = create_app(config_for(empty_database_url))
     args = ["db", "squash", revision_range, "-m", "squash", "-d", str(history)]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 6, result.output
