@@ -10,6 +10,7 @@ on one parsed script directory, as the tests and the runner do), on a throwaway 
 from __future__ import annotations
 
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +23,8 @@ from app.embedded_db import EmbeddedPostgres
 from app.schema.squash.build import squash
 from app.schema.state import alembic_config, run_scripts
 from bench.history import build_history
+
+ROUNDS = 3
 
 
 def _build(url, directory: Path) -> float:
@@ -49,15 +52,22 @@ def main(count: int) -> None:
         started = time.monotonic()
         result = squash(squashed, head, f"squash {count} revisions", server_url)
         squash_seconds = time.monotonic() - started
-        timings = {}
-        for label, directory in (("original", original), ("squashed", squashed)):
-            create_database(server_url, label)
-            timings[label] = _build(server_url.set(database=label), directory)
-            drop_database(server_url, label)
+        timings: dict[str, list[float]] = {"original": [], "squashed": []}
+        for round_ in range(ROUNDS):  # alternating, so both see the same load on a shared machine
+            for label, directory in (("original", original), ("squashed", squashed)):
+                name = f"{label}_{round_}"
+                create_database(server_url, name)
+                timings[label].append(_build(server_url.set(database=name), directory))
+                drop_database(server_url, name)
         total = len(result.plan.replaced)
-        print("| history | revisions | fresh database to head (s) |\n| --- | --- | --- |")
-        print(f"| original | {total} | {timings['original']:.1f} |")
-        print(f"| squashed | 1 ({result.statements} statements) | {timings['squashed']:.1f} |")
+        print(f"fresh database to head, {ROUNDS} rounds, seconds:\n")
+        print("| history | revisions | median | min | max |\n| --- | --- | --- | --- | --- |")
+        for label, revisions in (
+            ("original", str(total)),
+            ("squashed", f"1 ({result.statements} statements)"),
+        ):
+            t = timings[label]
+            print(f"| {label} | {revisions} | {statistics.median(t):.1f} | {min(t):.1f} | {max(t):.1f} |")
         print(f"\n`flask db squash` of {total} revisions (replay, render, verify): {squash_seconds:.1f} s")
     finally:
         server.stop()
