@@ -80,6 +80,8 @@ def squash(
     with _scratch_database(server_url) as replayed, _scratch_database(server_url) as rebuilt:
         _migrate(replayed, directory, scripts, "upgrade", target)
         schema = schema_text(replayed, exclude_tables=exclude_tables)
+        if "\nINVALID INDEX: " in f"\n{schema}":
+            raise SquashRefused("replaying the range leaves an INVALID index: fix that revision first")
         statements = [s for s in pglast.split(schema) if s.strip()]
         drops = _drop_statements(replayed, exclude_tables)
         source = render_squash(plan, message, statements, drops, _git_commit(directory))

@@ -157,3 +157,19 @@ def _snapshot(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
     }
+
+
+def test_a_revision_that_fails_to_replay_stops_the_squash_in_one_line(
+    history, empty_database_url, server_url
+):
+    add_revision(history, "failing00001", SYN(3), 'op.execute("SELECT 1 / 0")')
+    before = _snapshot(history)
+    app = create_app(config_for(empty_database_url))
+    result = app.test_cli_runner().invoke(
+        args=["db", "squash", "failing00001", "-m", "squash", "-d", str(history)]
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: squash failed, nothing written: division by zero"), result.output
+    assert "Traceback" not in result.output
+    assert _snapshot(history) == before
