@@ -69,8 +69,8 @@ def squash(
     plan = plan_squash(scripts, revision_range)
     if plan.base is not None:
         raise SquashRefused(
-            "A:B is not supported: the squash would run on databases that already hold A's tables and rows, "
-            "where the replayed schema's DDL cannot apply; squash from the first revision (B or base:B)"
+            "A:B is not supported: the squash would have to be the difference from A's schema, which pg_dump "
+            "cannot print and autogenerate renders only in part; squash from the first revision (B or base:B)"
         )
     target = plan.target.revision
     archive = directory / SQUASHED_DIR / target
