@@ -21,6 +21,17 @@ def squash_revisions(scripts: ScriptDirectory) -> list[Script]:
     return [s for s in scripts.walk_revisions() if getattr(s.module, "replaces", None)]
 
 
+def replaced_by_squash(scripts: ScriptDirectory) -> dict[str, str]:
+    """Every revision a squash stands for (the replaced ones and the squash's own, whose file it
+    rewrote) -> the squash's revision. A ledger that recorded the old files finds them gone or
+    changed: that is the squash, not an edit."""
+    covered: dict[str, str] = {}
+    for squash in squash_revisions(scripts):
+        covered[squash.revision] = squash.revision
+        covered.update(dict.fromkeys(squash.module.replaces, squash.revision))
+    return covered
+
+
 def squash_refusal(scripts: ScriptDirectory, current: Iterable[str]) -> str | None:
     """One line saying why a database at `current` cannot be upgraded with these scripts, or None."""
     current = tuple(current)
