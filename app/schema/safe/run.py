@@ -1,0 +1,74 @@
+"""How every helper runs a statement: online or offline (--sql), outside the revision's transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+
+import sqlalchemy as sa
+from alembic import op
+
+# Progress of long steps; shown by run_migration.py and by `flask db upgrade` (migrations/alembic.ini).
+log = logging.getLogger("app.schema.safe")
+
+
+def offline() -> bool:
+    return op.get_context().as_sql
+
+
+def execute(statement: str, **params) -> sa.CursorResult | None:
+    """Run (online) or print (offline, --sql) one statement."""
+    text = sa.text(statement)
+    if offline():
+        op.execute(text.bindparams(**params) if params else text)
+        return None
+    return op.get_bind().execute(text, params)
+
+
+def query(statement: str, **params):
+    """A catalog lookup, online only (offline there is no database: None)."""
+    if offline():
+        return None
+    return op.get_bind().execute(sa.text(statement), params).scalar()
+
+
+def quote(name: str) -> str:
+    return op.get_context().dialect.identifier_preparer.quote(name)
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def column_list(columns) -> str:
+    return ", ".join(quote(c) for c in columns)
+
+
+def constraint_exists(table_name: str, name: str) -> bool:
+    """Online: whether `table_name` has a constraint `name`. Offline: False (print every step)."""
+    return bool(
+        query(
+            "SELECT 1 FROM pg_constraint WHERE conname = :name AND conrelid = to_regclass(:table)",
+            name=name,
+            table=quote(table_name),
+        )
+    )
+
+
+_outside = contextvars.ContextVar("outside_transaction", default=False)
+
+
+@contextlib.contextmanager
+def outside_transaction():
+    """Alembic's autocommit_block (commit the revision's work so far, then run each statement in its
+    own transaction), entered once even when helpers nest."""
+    if _outside.get():
+        yield
+        return
+    token = _outside.set(True)
+    try:
+        with op.get_context().autocommit_block():
+            yield
+    finally:
+        _outside.reset(token)
