@@ -20,7 +20,10 @@ if config.config_file_name and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
-target_metadata = db.metadata
+# A caller may compare against other models (the autogenerate corpus tests edit a copy of them).
+target_metadata = config.attributes.get("target_metadata")
+if target_metadata is None:
+    target_metadata = db.metadata
 
 
 def skip_empty_autogenerate(context, revision, directives):

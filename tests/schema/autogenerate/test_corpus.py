@@ -1,0 +1,109 @@
+"""The autogenerate corpus: for each everyday model edit, on a database whose tables hold rows,
+`flask db migrate` must write a revision that ships as generated: it applies with the rows in place,
+passes `flask db lint` with no acknowledgement, leaves `flask db check` clean, goes down and up again
+and keeps every value. Dangerous edits must be refused by the review, with advice that is right.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.schema.autogenerate.corpus import DANGEROUS_EDITS, SAFE_EDITS, Edit
+from tests.schema.autogenerate.scratch import Scratch, edited_models, load_metadata
+
+ROWS = 40
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    return Scratch(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture
+def live(scratch, engine):
+    """The database at head with rows in every table; the scratch copy back to head afterwards."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (email, password_hash, full_name) "
+                "SELECT 'u' || n || '@example.com', 'x', 'User ' || n FROM generate_series(1, 3) n"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO items (title, description, internal_description, owner_id) "
+                "SELECT 'item ' || n, 'about ' || n, 'secret ' || n, 1 + n % 3 FROM generate_series(1, :rows) n"
+            ),
+            {"rows": ROWS},
+        )
+    yield engine
+    scratch.reset()
+
+
+def snapshot(engine) -> dict[str, dict[int, dict]]:
+    with engine.connect() as connection:
+        return {
+            table: {
+                row["id"]: dict(row)
+                for row in connection.execute(sa.text(f"SELECT * FROM {table}")).mappings()
+            }
+            for table in ("users", "items")
+        }
+
+
+def assert_values_kept(before, after, moved: dict[str, str]) -> None:
+    for table, rows in before.items():
+        assert rows.keys() == after[table].keys(), f"{table}: rows lost or added"
+        for key, row in rows.items():
+            for column, value in row.items():
+                column = moved.get(column, column)
+                if column in after[table][key]:
+                    assert after[table][key][column] == value, f"{table}.{column} of row {key} changed"
+
+
+def generate(scratch, engine, edit: Edit, patches, tmp_path, name: str):
+    metadata = load_metadata(edited_models(*patches), tmp_path)
+    answers = {"backfill": edit.backfill, "renames": edit.renames, "interactive": False}
+    path = scratch.autogenerate(engine, metadata, name.replace("_", " "), autogenerate_answers=answers)
+    assert path is not None, "autogenerate wrote nothing"
+    return metadata, path
+
+
+def prepare(scratch, engine, edit: Edit, tmp_path) -> None:
+    for number, patches in enumerate(edit.setup):
+        generate(scratch, engine, edit, patches, tmp_path, f"setup {number}")
+        scratch.upgrade(engine)
+
+
+@pytest.mark.parametrize("edit", SAFE_EDITS, ids=lambda e: e.id)
+def test_safe_edit_ships_as_generated(scratch, live, edit, tmp_path):
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    assert "def upgrade():\n    pass" not in path.read_text(), "the edit was not detected"
+    report = scratch.lint(path)
+    assert report.errors == [], (
+        "\n".join(f"{f.rule}: {f.sql}" for f in report.errors) + "\n" + path.read_text()
+    )
+    assert "lint-ack" not in path.read_text()
+
+    before = snapshot(live)
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    assert_values_kept(before, snapshot(live), edit.moved)
+
+    scratch.downgrade(live, "-1")
+    assert_values_kept(before, snapshot(live), {})
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    assert_values_kept(before, snapshot(live), edit.moved)
+
+
+@pytest.mark.parametrize("edit", DANGEROUS_EDITS, ids=lambda e: e.id)
+def test_dangerous_edit_is_refused_with_the_right_advice(scratch, live, edit, tmp_path):
+    prepare(scratch, live, edit, tmp_path)
+    _, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    report = scratch.lint(path)
+    refusals = [f for f in report.errors if f.rule == edit.refused_by]
+    assert refusals, f"not refused by {edit.refused_by}: {[(f.rule, f.sql) for f in report.errors]}"
+    assert all(edit.advice in f.fix for f in refusals), [f.fix for f in refusals]
