@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
+from app.schema import autogenerate
 from config import error_summary, safe_url
 
 config = context.config
@@ -35,7 +36,10 @@ def skip_empty_autogenerate(context, revision, directives):
 
 def context_options() -> dict:
     options = dict(migrate.alembic_ctx_kwargs)
-    options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    # The safe forms, questions and extra comparisons of app/schema/autogenerate/, then the skip.
+    options.update(
+        autogenerate.context_options(then=options.pop("process_revision_directives", skip_empty_autogenerate))
+    )
     return options
 
 

@@ -15,7 +15,7 @@ calls itself (app/schema/autogenerate/).
 from app.schema.safe.columns import add_not_null_column, set_not_null
 from app.schema.safe.constraints import create_check_constraint, create_foreign_key, create_unique_constraint
 from app.schema.safe.data import backfill_in_batches
-from app.schema.safe.enums import add_enum_value, create_enum, drop_enum_if_unused
+from app.schema.safe.enums import add_enum_value, create_enum, drop_enum_if_unused, keep_enum_value
 from app.schema.safe.indexes import create_index_concurrently, drop_index_concurrently, drop_invalid_index
 from app.schema.safe.run import log, outside_transaction
 
@@ -31,6 +31,7 @@ __all__ = [
     "drop_enum_if_unused",
     "drop_index_concurrently",
     "drop_invalid_index",
+    "keep_enum_value",
     "log",
     "outside_transaction",
     "set_not_null",

@@ -35,3 +35,9 @@ def add_enum_value(name: str, value: str, *, before: str | None = None, after: s
     position = f" BEFORE {literal(before)}" if before else f" AFTER {literal(after)}" if after else ""
     with outside_transaction():
         execute(f"ALTER TYPE {quote(name)} ADD VALUE IF NOT EXISTS {literal(value)}{position}")
+
+
+def keep_enum_value(name: str, value: str) -> None:
+    """The way back from `add_enum_value`: PostgreSQL cannot drop an enum value, so it stays (unused
+    by the older code). Dropping it needs a type swap that rewrites every table using the type."""
+    log.info("enum type %s keeps the value %r (PostgreSQL cannot drop an enum value)", name, value)

@@ -1,0 +1,55 @@
+"""PostgreSQL enum types in the models and in the database.
+
+Why not alembic-postgresql-enum (evaluated, 1.11): it activates by import side effect for every
+autogenerate run, and the way back from a value it adds (and any removal or rename) is its
+`sync_enum_values`, a type swap that rewrites every table using the type under an ACCESS EXCLUSIVE
+lock: the outage this project exists to prevent. What we need is small: create the type before a
+column uses it, ADD VALUE outside a transaction, and flag removals for a person.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+def enum_type(type_: sa.types.TypeEngine) -> sa.Enum | None:
+    """The named native PostgreSQL enum behind a column type, or None."""
+    if isinstance(type_, sa.Enum) and type_.native_enum and type_.name:
+        return type_
+    return None
+
+
+def model_enums(metadata: sa.MetaData) -> dict[str, list[str]]:
+    """Every named enum the models use: name -> values, in declaration order."""
+    found = {}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            enum = enum_type(column.type)
+            if enum is not None:
+                found.setdefault(enum.name, list(enum.enums))
+    return found
+
+
+def database_enums(connection: Connection) -> dict[str, list[str]]:
+    """Every enum type in the search path: name -> values, in sort order."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+            "WHERE pg_catalog.pg_type_is_visible(t.oid) ORDER BY t.typname, e.enumsortorder"
+        )
+    )
+    found: dict[str, list[str]] = {}
+    for name, label in rows:
+        found.setdefault(name, []).append(label)
+    return found
+
+
+def removed_values_message(name: str, removed: list[str], added: list[str]) -> str:
+    what = f"loses {removed}" + (f" and gains {added} (a rename?)" if added else "")
+    return (
+        f"enum {name} {what}: PostgreSQL cannot drop or rename an enum value in place.\n"
+        "Write it by hand after review: a new type with the wanted values, columns switched with\n"
+        "ALTER COLUMN ... TYPE new USING col::text::new (rewrites the table: plan it), then DROP TYPE.\n"
+        "Rows holding a removed value must be updated first."
+    )

@@ -1,0 +1,174 @@
+"""The operations autogenerate writes as `safe.…` calls, each with its way back (reverse)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+
+class SafeOp(ops.MigrateOperation):
+    """An operation rendered as a call of app.schema.safe (see renderers.py)."""
+
+    def to_diff_tuple(self):
+        return (type(self).__name__, *vars(self).values())
+
+
+@dataclass(eq=False)
+class CreateIndexConcurrently(SafeOp):
+    name: str
+    table_name: str
+    columns: list[str]
+    unique: bool = False
+    kw: dict = field(default_factory=dict)
+
+    def reverse(self):
+        return DropIndexConcurrently(self.name, self.table_name, self.columns, self.unique, self.kw)
+
+
+@dataclass(eq=False)
+class DropIndexConcurrently(SafeOp):
+    name: str
+    table_name: str
+    columns: list[str]
+    unique: bool = False
+    kw: dict = field(default_factory=dict)
+
+    def reverse(self):
+        return CreateIndexConcurrently(self.name, self.table_name, self.columns, self.unique, self.kw)
+
+
+@dataclass(eq=False)
+class CreateUniqueConstraint(SafeOp):
+    name: str
+    table_name: str
+    columns: list[str]
+
+    def reverse(self):
+        return ops.DropConstraintOp(self.name, self.table_name, type_="unique")
+
+
+@dataclass(eq=False)
+class CreateForeignKey(SafeOp):
+    name: str
+    source_table: str
+    referent_table: str
+    local_cols: list[str]
+    remote_cols: list[str]
+    ondelete: str | None = None
+    onupdate: str | None = None
+
+    def reverse(self):
+        return ops.DropConstraintOp(self.name, self.source_table, type_="foreignkey")
+
+
+@dataclass(eq=False)
+class CreateCheckConstraint(SafeOp):
+    name: str
+    table_name: str
+    condition: str
+
+    def reverse(self):
+        return ops.DropConstraintOp(self.name, self.table_name, type_="check")
+
+
+@dataclass(eq=False)
+class SetNotNull(SafeOp):
+    table_name: str
+    column_name: str
+    existing_type: sa.types.TypeEngine | None = None
+
+    def reverse(self):
+        return ops.AlterColumnOp(
+            self.table_name,
+            self.column_name,
+            modify_nullable=True,
+            existing_type=self.existing_type,
+            existing_nullable=False,
+        )
+
+
+@dataclass(eq=False)
+class AddNotNullColumn(SafeOp):
+    table_name: str
+    column: sa.Column
+    backfill: str
+
+    def reverse(self):
+        return ops.DropColumnOp.from_column_and_tablename(None, self.table_name, self.column)
+
+
+@dataclass(eq=False)
+class CreateEnum(SafeOp):
+    name: str
+    values: list[str]
+
+    def reverse(self):
+        return DropEnumIfUnused(self.name, self.values)
+
+
+@dataclass(eq=False)
+class DropEnumIfUnused(SafeOp):
+    name: str
+    values: list[str]
+
+    def reverse(self):
+        return CreateEnum(self.name, self.values)
+
+
+@dataclass(eq=False)
+class AddEnumValue(SafeOp):
+    name: str
+    value: str
+    after: str | None = None
+
+    def reverse(self):
+        return KeepEnumValue(self.name, self.value, self.after)
+
+
+@dataclass(eq=False)
+class KeepEnumValue(SafeOp):
+    """PostgreSQL cannot drop an enum value: the downgrade leaves it, and says so."""
+
+    name: str
+    value: str
+    after: str | None = None
+
+    def reverse(self):
+        return AddEnumValue(self.name, self.value, self.after)
+
+
+@dataclass(eq=False)
+class AlterSequenceType(SafeOp):
+    """The sequence behind a serial primary key follows its column (Integer -> BigInteger)."""
+
+    sequence: str
+    new_type: str
+    old_type: str
+
+    def reverse(self):
+        return AlterSequenceType(self.sequence, self.old_type, self.new_type)
+
+
+@dataclass(eq=False)
+class NeedsReview(SafeOp):
+    """Something autogenerate detects but will not write (it needs a person): rendered as a comment,
+    printed by `flask db migrate`, and still reported by `flask db check` until it is done."""
+
+    message: str
+
+    def reverse(self):
+        return NeedsReview(self.message)
+
+
+@dataclass(eq=False)
+class RenameColumn(SafeOp):
+    """A confirmed rename: the data stays (the review still flags it: the running release reads the old name)."""
+
+    table_name: str
+    old_name: str
+    new_name: str
+
+    def reverse(self):
+        return RenameColumn(self.table_name, self.new_name, self.old_name)

@@ -1,0 +1,157 @@
+"""process_revision_directives: what autogenerate found, rewritten into the form that ships.
+
+Built on Alembic's `autogenerate.rewriter.Rewriter`. Every operation on a table that already exists
+becomes its non-blocking form (a `safe.…` call); operations on a table the same revision creates stay
+plain (nobody uses it yet). The downgrade is derived again from the rewritten upgrade, so both
+directions get the same treatment.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+from alembic.autogenerate.rewriter import Rewriter
+from alembic.operations import ops as alembic_ops
+
+from app.schema.autogenerate import ops
+from app.schema.autogenerate.answers import Answers
+from app.schema.autogenerate.enums import enum_type
+from app.schema.autogenerate.questioner import backfill_value, resolve_renames
+
+writer = Rewriter()
+# Tables created or dropped by the revision being written (set while it is rewritten).
+_new_tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "new_tables", default=frozenset()
+)
+
+
+def _existing(table_name: str) -> bool:
+    return table_name not in _new_tables.get()
+
+
+def _answers(context) -> Answers | None:
+    return Answers.of(context.config)
+
+
+@writer.rewrites(alembic_ops.CreateIndexOp)
+def create_index(context, revision, op):
+    columns = [c if isinstance(c, str) else getattr(c, "name", None) for c in op.columns]
+    if not _existing(op.table_name) or None in columns:
+        return op
+    return ops.CreateIndexConcurrently(op.index_name, op.table_name, columns, bool(op.unique), _index_kw(op))
+
+
+@writer.rewrites(alembic_ops.DropIndexOp)
+def drop_index(context, revision, op):
+    if not _existing(op.table_name):
+        return op
+    back = op.reverse()
+    columns = [c if isinstance(c, str) else getattr(c, "name", None) for c in back.columns]
+    return ops.DropIndexConcurrently(
+        op.index_name, op.table_name, columns, bool(back.unique), _index_kw(back)
+    )
+
+
+def _index_kw(op) -> dict:
+    return {k: v for k, v in op.kw.items() if k.startswith("postgresql_") and v}
+
+
+@writer.rewrites(alembic_ops.CreateUniqueConstraintOp)
+def create_unique(context, revision, op):
+    if not _existing(op.table_name) or not op.constraint_name:
+        return op
+    return ops.CreateUniqueConstraint(op.constraint_name, op.table_name, list(op.columns))
+
+
+@writer.rewrites(alembic_ops.CreateForeignKeyOp)
+def create_foreign_key(context, revision, op):
+    if not _existing(op.source_table) or not op.constraint_name:
+        return op
+    return ops.CreateForeignKey(
+        op.constraint_name,
+        op.source_table,
+        op.referent_table,
+        list(op.local_cols),
+        list(op.remote_cols),
+        ondelete=op.kw.get("ondelete"),
+        onupdate=op.kw.get("onupdate"),
+    )
+
+
+@writer.rewrites(alembic_ops.CreateCheckConstraintOp)
+def create_check(context, revision, op):
+    if not _existing(op.table_name) or not op.constraint_name:
+        return op
+    condition = op.condition if isinstance(op.condition, str) else str(op.condition)
+    return ops.CreateCheckConstraint(op.constraint_name, op.table_name, condition)
+
+
+@writer.rewrites(alembic_ops.AlterColumnOp)
+def alter_column(context, revision, op):
+    if op.modify_nullable is not False or not _existing(op.table_name):
+        return op
+    set_not_null = ops.SetNotNull(op.table_name, op.column_name, op.existing_type)
+    rest = op.reverse().reverse()  # a copy
+    rest.modify_nullable = None
+    rest.existing_nullable = False
+    changes_more = (
+        op.modify_type is not None or op.modify_server_default is not False or op.modify_comment is not False
+    )
+    return [rest, set_not_null] if changes_more else set_not_null
+
+
+@writer.rewrites(alembic_ops.AddColumnOp)
+def add_column(context, revision, op):
+    if not _existing(op.table_name):
+        return op
+    column, result = op.column, [op]
+    enum = enum_type(column.type)
+    if enum is not None:
+        result.insert(0, ops.CreateEnum(enum.name, list(enum.enums)))
+    if not column.nullable and column.server_default is None and not column.primary_key:
+        backfill = backfill_value(op.table_name, column, _answers(context), context.connection)
+        if backfill is not None:
+            result[-1] = ops.AddNotNullColumn(op.table_name, column, backfill)
+    return result if len(result) > 1 else result[0]
+
+
+def _created_tables(*ops_lists) -> frozenset[str]:
+    return frozenset(
+        op.table_name
+        for operations in ops_lists
+        for op in operations.ops
+        if isinstance(op, alembic_ops.CreateTableOp)
+    )
+
+
+def process_revision_directives(context, revision, directives) -> None:
+    """Renames first (they change what the rest sees), then the safe forms, both directions."""
+    if not directives:
+        return
+    script = directives[0]
+    answers = _answers(context)
+    for upgrade_ops in script.upgrade_ops_list:
+        if answers is not None:
+            resolve_renames(upgrade_ops, answers)
+        _drop_enum_types_with_their_last_column(upgrade_ops)
+    for downgrade_ops in script.downgrade_ops_list:
+        downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade
+    token = _new_tables.set(_created_tables(*script.upgrade_ops_list))
+    try:
+        writer.process_revision_directives(context, revision, directives)
+    finally:
+        _new_tables.reset(token)
+    for upgrade_ops, downgrade_ops in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
+        downgrade_ops.ops[:] = upgrade_ops.reverse().ops
+
+
+def _drop_enum_types_with_their_last_column(upgrade_ops) -> None:
+    """A dropped enum column in the upgrade: drop its type too, when nothing else uses it."""
+    for table_ops in upgrade_ops.ops:
+        if isinstance(table_ops, alembic_ops.ModifyTableOps):
+            for op in list(table_ops.ops):
+                if isinstance(op, alembic_ops.DropColumnOp):
+                    enum = enum_type(op.to_column().type)
+                    if enum is not None:
+                        position = table_ops.ops.index(op) + 1
+                        table_ops.ops.insert(position, ops.DropEnumIfUnused(enum.name, list(enum.enums)))
