@@ -123,6 +123,9 @@ def reset_migrations_command(yes: bool, message: str):
 
 
 def register(db_group: click.Group) -> None:
+    from app.schema.autogenerate.cli import migrate_command
+
+    db_group.add_command(migrate_command)  # replaces Flask-Migrate's, keeping its options
     db_group.add_command(lint_command)
     db_group.add_command(status_command)
     db_group.add_command(reset_migrations_command)

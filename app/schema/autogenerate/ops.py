@@ -164,7 +164,8 @@ class NeedsReview(SafeOp):
 
 @dataclass(eq=False)
 class RenameColumn(SafeOp):
-    """A confirmed rename: the data stays (the review still flags it: the running release reads the old name)."""
+    """A confirmed rename: the data stays. The review still flags it: the running release reads the
+    old name."""
 
     table_name: str
     old_name: str

@@ -65,8 +65,8 @@ def resolve_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> No
                 )
             if new is None:
                 answers.notes.append(
-                    f"WARNING: {table}.{old} is DROPPED by this revision, with all its data. If you renamed it, "
-                    f"run again with --rename {table}.{old}:NEW."
+                    f"WARNING: {table}.{old} is DROPPED by this revision, with all its data. "
+                    f"If you renamed it, run again with --rename {table}.{old}:NEW."
                 )
                 continue
             add = added.pop(new)

@@ -14,7 +14,7 @@ from alembic.autogenerate.rewriter import Rewriter
 from alembic.operations import ops as alembic_ops
 
 from app.schema.autogenerate import ops
-from app.schema.autogenerate.answers import Answers
+from app.schema.autogenerate.answers import Answers, AutogenerateRefused
 from app.schema.autogenerate.enums import enum_type
 from app.schema.autogenerate.questioner import backfill_value, resolve_renames
 
@@ -141,6 +141,8 @@ def process_revision_directives(context, revision, directives) -> None:
         writer.process_revision_directives(context, revision, directives)
     finally:
         _new_tables.reset(token)
+    if answers is not None and answers.unused():
+        raise AutogenerateRefused(f"{answers.unused()[0]}: the models add no such NOT NULL column")
     for upgrade_ops, downgrade_ops in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
         downgrade_ops.ops[:] = upgrade_ops.reverse().ops
 

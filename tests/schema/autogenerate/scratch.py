@@ -74,7 +74,12 @@ class Scratch:
         """`flask db migrate -m message` against `metadata`: the new revision file, or None."""
         before = set((self.directory / "versions").glob("*.py"))
         self._run(
-            engine, command.revision, metadata=metadata, attributes=attributes, message=message, autogenerate=True
+            engine,
+            command.revision,
+            metadata=metadata,
+            attributes=attributes,
+            message=message,
+            autogenerate=True,
         )
         [*written] = set((self.directory / "versions").glob("*.py")) - before
         return written[0] if written else None

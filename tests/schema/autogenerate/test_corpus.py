@@ -33,7 +33,8 @@ def live(scratch, engine):
         connection.execute(
             sa.text(
                 "INSERT INTO items (title, description, internal_description, owner_id) "
-                "SELECT 'item ' || n, 'about ' || n, 'secret ' || n, 1 + n % 3 FROM generate_series(1, :rows) n"
+                "SELECT 'item ' || n, 'about ' || n, 'secret ' || n, 1 + n % 3 "
+                "FROM generate_series(1, :rows) n"
             ),
             {"rows": ROWS},
         )
