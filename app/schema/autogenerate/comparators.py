@@ -1,6 +1,7 @@
 """What stock autogenerate does not compare: enum values, and the sequence behind a widened serial
 primary key. Registered as the Alembic plugin "app.schema.autogenerate" (with Alembic's opt-in
-"alembic.ext.checkconstraint_byname" for CHECK constraints, see __init__.py)."""
+"alembic.ext.checkconstraint_byname" for CHECK constraints, see __init__.py; those are compared by
+name, and the models' naming convention refuses an unnamed one)."""
 
 from __future__ import annotations
 
@@ -63,23 +64,6 @@ def compare_serial_sequence(
     return PriorityDispatchResult.CONTINUE
 
 
-def compare_unnamed_checks(
-    autogen_context, modify_table_ops, schema, tname, conn_table, metadata_table
-) -> PriorityDispatchResult:
-    """Alembic compares CHECK constraints by name only: an unnamed one would be silently ignored."""
-    if metadata_table is None:
-        return PriorityDispatchResult.CONTINUE
-    for constraint in metadata_table.constraints:
-        if isinstance(constraint, sa.CheckConstraint) and not isinstance(constraint.name, str):
-            modify_table_ops.ops.append(
-                ops.NeedsReview(
-                    f"an unnamed CHECK constraint on {tname} ({constraint.sqltext}) cannot be compared: "
-                    'give it a name (sa.CheckConstraint(..., name="..."))'
-                )
-            )
-    return PriorityDispatchResult.CONTINUE
-
-
 def setup(plugin: Plugin) -> None:
     plugin.add_autogenerate_comparator(
         compare_enum_values, "schema", "enum_values", priority=DispatchPriority.LAST
@@ -87,7 +71,6 @@ def setup(plugin: Plugin) -> None:
     plugin.add_autogenerate_comparator(
         compare_serial_sequence, "table", "serial_sequence", priority=DispatchPriority.LAST
     )
-    plugin.add_autogenerate_comparator(compare_unnamed_checks, "table", "unnamed_checks")
 
 
 Plugin.setup_plugin_from_module(sys.modules[__name__], PLUGIN)

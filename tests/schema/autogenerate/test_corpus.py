@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.schema.autogenerate.corpus import DANGEROUS_EDITS, SAFE_EDITS, Edit
+from tests.schema.autogenerate.corpus import DANGEROUS_EDITS, ENUM, ENUM_COLUMN, SAFE_EDITS, Edit
 from tests.schema.autogenerate.scratch import Scratch, edited_models, load_metadata
 
 ROWS = 40
@@ -108,3 +108,51 @@ def test_dangerous_edit_is_refused_with_the_right_advice(scratch, live, edit, tm
     refusals = [f for f in report.errors if f.rule == edit.refused_by]
     assert refusals, f"not refused by {edit.refused_by}: {[(f.rule, f.sql) for f in report.errors]}"
     assert all(edit.advice in f.fix for f in refusals), [f.fix for f in refusals]
+
+
+# -- what stock autogenerate missed ----------------------------------------------------------------
+CHECK = next(e for e in SAFE_EDITS if e.id == "check_constraint")
+ENUM_ADDED = next(e for e in SAFE_EDITS if e.id == "enum_value_added")
+BIGINT = next(e for e in DANGEROUS_EDITS if e.id == "integer_to_bigint_primary_key")
+ENUM_REMOVED = Edit(
+    "enum_value_removed",
+    (ENUM, ENUM_COLUMN, ("    published = 'published'\n", "")),
+    setup=((ENUM, ENUM_COLUMN),),
+)
+
+
+@pytest.mark.parametrize("edit", [CHECK, ENUM_ADDED, ENUM_REMOVED], ids=lambda e: e.id)
+def test_check_is_never_clean_while_the_database_lacks_what_a_model_declares(scratch, live, edit, tmp_path):
+    prepare(scratch, live, edit, tmp_path)
+    metadata = load_metadata(edited_models(*edit.patches), tmp_path)
+    assert scratch.check(live, metadata) is not None
+
+
+def test_a_removed_enum_value_is_flagged_for_review(scratch, live, tmp_path):
+    prepare(scratch, live, ENUM_REMOVED, tmp_path)
+    metadata, path = generate(scratch, live, ENUM_REMOVED, ENUM_REMOVED.patches, tmp_path, "remove value")
+    text = path.read_text()
+    assert "# REVIEW: enum item_status loses ['published']" in text
+    assert "cannot drop or rename an enum value" in text
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is not None, "flagged, not done: check must still say so"
+
+
+def test_integer_to_bigint_primary_key_widens_its_sequence(scratch, live, tmp_path):
+    metadata, path = generate(scratch, live, BIGINT, BIGINT.patches, tmp_path, "bigint ids")
+    assert "op.execute('ALTER SEQUENCE items_id_seq AS bigint')" in path.read_text()
+
+    def sequence_type():
+        with live.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT format_type(seqtypid, NULL) FROM pg_sequence "
+                    "WHERE seqrelid = 'items_id_seq'::regclass"
+                )
+            ).scalar_one()
+
+    scratch.upgrade(live)
+    assert sequence_type() == "bigint"
+    assert scratch.check(live, metadata) is None
+    scratch.downgrade(live, "-1")
+    assert sequence_type() == "integer"
