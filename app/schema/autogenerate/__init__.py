@@ -1,6 +1,6 @@
 """Autogenerate that writes the revision you can ship, on Alembic's documented hooks.
 
-- comparators.py: what stock autogenerate misses (enum values, serial sequences), an Alembic
+- comparators.py: what stock autogenerate misses (enum values, serial sequences), as
   an Alembic plugin; CHECK constraints by Alembic's opt-in plugin;
 - rewriter.py: process_revision_directives, every operation on an existing table in its safe form;
 - renderers.py: those operations as readable `safe.…` calls;
