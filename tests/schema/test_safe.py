@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
-from app.schema.lint import MigrationLinter
+from app.schema.lint import OFFLINE_URL, MigrationLinter
+from app.schema.state import offline_sql
 from tests.cli_helpers import run, spawn
-from tests.schema.planting import copy_migrations, plant
+from tests.db_helpers import run_alembic
+from tests.schema.planting import HEAD, copy_migrations, plant
 
 SAFE = "from app.schema import safe\n"
 
@@ -192,3 +196,152 @@ def test_backfill_commits_each_batch_even_when_called_bare(engine, database_url,
         time.sleep(0.05)
     assert process.returncode == 0
     assert {10, 20, 30} <= seen, f"batches were not committed one by one: saw {sorted(seen)}"
+
+
+# -- constraints, NOT NULL, enums ----------------------------------------------------------------
+CONSTRAINTS = """
+    safe.create_unique_constraint("uq_items_title", "items", ["title"])
+    safe.create_foreign_key(
+        "fk_items_reviewer_id_users", "items", "users", ["reviewer_id"], ["id"], ondelete="set null"
+    )
+    safe.create_check_constraint("ck_items_title_not_empty", "items", "length(title) > 0")
+    safe.set_not_null("items", "description")
+"""
+
+
+def test_new_helpers_render_exactly_the_reviewed_sql(directory):
+    plant(directory, "s7forms", preamble=SAFE, upgrade=CONSTRAINTS, downgrade="pass")
+    sql = offline_sql(command.upgrade, f"{HEAD}:s7forms", url=OFFLINE_URL, directory=directory)
+    sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+    statements = [
+        s.strip() for s in sql.split(";") if s.strip() and not s.strip().startswith("UPDATE alembic")
+    ]
+    unique, fk, check, not_null = (
+        "uq_items_title",
+        "fk_items_reviewer_id_users",
+        "ck_items_title_not_empty",
+        ("ck_items_description_not_null"),
+    )
+    # Each helper runs outside the revision's transaction (COMMIT ... BEGIN offline), a statement at a time.
+    assert statements == [
+        "BEGIN",
+        "COMMIT",
+        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {unique} ON items (title)",
+        f"ALTER TABLE items ADD CONSTRAINT {unique} UNIQUE USING INDEX {unique}",
+        "BEGIN",
+        "COMMIT",
+        f"ALTER TABLE items ADD CONSTRAINT {fk} FOREIGN KEY (reviewer_id) REFERENCES users (id) "
+        "ON DELETE SET NULL NOT VALID",
+        f"ALTER TABLE items VALIDATE CONSTRAINT {fk}",
+        "BEGIN",
+        "COMMIT",
+        f"ALTER TABLE items ADD CONSTRAINT {check} CHECK (length(title) > 0) NOT VALID",
+        f"ALTER TABLE items VALIDATE CONSTRAINT {check}",
+        "BEGIN",
+        "COMMIT",
+        f"ALTER TABLE items ADD CONSTRAINT {not_null} CHECK (description IS NOT NULL) NOT VALID",
+        f"ALTER TABLE items VALIDATE CONSTRAINT {not_null}",
+        "ALTER TABLE items ALTER COLUMN description SET NOT NULL",
+        f"ALTER TABLE items DROP CONSTRAINT IF EXISTS {not_null}",
+        "BEGIN",
+        "COMMIT",
+    ]
+
+
+def constraints_of(engine) -> dict[str, bool]:
+    with engine.connect() as connection:
+        return dict(
+            connection.execute(
+                sa.text("SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'items'::regclass")
+            ).all()
+        )
+
+
+def test_constraint_helpers_finish_what_a_crashed_run_left(engine, database_url, directory):
+    seed_items(engine, 50, duplicate_titles=True)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE items SET description = 'd' WHERE id % 2 = 0"))
+        connection.execute(sa.text("ALTER TABLE items ADD COLUMN reviewer_id integer"))
+    plant(directory, "s8crash", preamble=SAFE, upgrade=CONSTRAINTS, downgrade="pass")
+
+    # First attempt: duplicate titles make the unique index fail, leaving it INVALID.
+    failed = runner(directory, database_url)
+    assert failed.returncode == 1
+    assert index_state(engine, "uq_items_title") is False
+    # What else a killed run may leave: NOT VALID constraints, half of the NOT NULL steps.
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE items SET title = 'item ' || id, description = coalesce(description, 'x')")
+        )
+        connection.execute(
+            sa.text(
+                "ALTER TABLE items ADD CONSTRAINT fk_items_reviewer_id_users FOREIGN KEY (reviewer_id) "
+                "REFERENCES users (id) NOT VALID"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "ALTER TABLE items ADD CONSTRAINT ck_items_title_not_empty "
+                "CHECK (length(title) > 0) NOT VALID"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "ALTER TABLE items ADD CONSTRAINT ck_items_description_not_null "
+                "CHECK (description IS NOT NULL) NOT VALID"
+            )
+        )
+
+    result = runner(directory, database_url)
+    assert result.returncode == 0, result.stderr
+    assert "dropping INVALID index uq_items_title" in result.stderr
+    constraints = constraints_of(engine)
+    assert constraints["uq_items_title"] and constraints["fk_items_reviewer_id_users"]
+    assert constraints["ck_items_title_not_empty"]
+    assert "ck_items_description_not_null" not in constraints
+    with engine.connect() as connection:
+        nullable = connection.execute(
+            sa.text(
+                "SELECT is_nullable FROM information_schema.columns "
+                "WHERE table_name = 'items' AND column_name = 'description'"
+            )
+        ).scalar_one()
+    assert nullable == "NO"
+
+
+def test_enum_helpers(engine, database_url, directory, caplog):
+    seed_items(engine, 3)
+    plant(
+        directory,
+        "s9enum",
+        preamble=SAFE,
+        upgrade="""
+            safe.create_enum("item_status", ["draft", "published"])
+            safe.create_enum("item_status", ["draft", "published"])
+            op.add_column("items", sa.Column("status", sa.Enum(name="item_status", create_type=False)))
+            safe.add_enum_value("item_status", "archived", after="published")
+            safe.add_enum_value("item_status", "archived", after="published")
+            op.execute("UPDATE items SET status = 'archived'")
+        """,
+        downgrade="""
+            safe.keep_enum_value("item_status", "archived")
+            safe.drop_enum_if_unused("item_status")
+            op.drop_column("items", "status")
+            safe.drop_enum_if_unused("item_status")
+        """,
+    )
+    assert runner(directory, database_url).returncode == 0
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT DISTINCT status::text FROM items")).scalars().all() == [
+            "archived"
+        ]
+        labels = (
+            connection.execute(sa.text("SELECT unnest(enum_range(NULL::item_status))::text")).scalars().all()
+        )
+    assert labels == ["draft", "published", "archived"]
+
+    with caplog.at_level(logging.INFO, logger="app.schema.safe"):
+        run_alembic(engine, command.downgrade, HEAD, directory=directory)
+    assert "enum type item_status kept: 1 column(s) still use it" in caplog.text
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT to_regtype('item_status')")).scalar() is None
