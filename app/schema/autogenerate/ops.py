@@ -173,3 +173,37 @@ class RenameColumn(SafeOp):
 
     def reverse(self):
         return RenameColumn(self.table_name, self.new_name, self.old_name)
+
+
+@dataclass(eq=False)
+class RenameTable(SafeOp):
+    """A confirmed table rename: the rows stay. The review flags it like a column rename."""
+
+    old_name: str
+    new_name: str
+
+    def reverse(self):
+        return RenameTable(self.new_name, self.old_name)
+
+
+@dataclass(eq=False)
+class RenameIndex(SafeOp):
+    """An index following its renamed table's naming convention."""
+
+    old_name: str
+    new_name: str
+
+    def reverse(self):
+        return RenameIndex(self.new_name, self.old_name)
+
+
+@dataclass(eq=False)
+class RenameConstraint(SafeOp):
+    """A constraint (and its index) following its renamed table's naming convention."""
+
+    table_name: str
+    old_name: str
+    new_name: str
+
+    def reverse(self):
+        return RenameConstraint(self.table_name, self.new_name, self.old_name)

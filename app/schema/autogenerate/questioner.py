@@ -79,10 +79,6 @@ def resolve_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> No
             raise AutogenerateRefused(
                 f"--rename {key}:{answers.renames[key]}: the models do not drop a column {old} from {table}"
             )
-        if "." not in key:
-            raise AutogenerateRefused(
-                f"--rename {key}:{answers.renames[key]}: table renames are not supported yet"
-            )
 
 
 def _shape(column: sa.Column) -> str:

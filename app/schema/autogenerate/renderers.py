@@ -99,3 +99,18 @@ def _needs_review(context, op):
 @render.renderers.dispatch_for(ops.RenameColumn)
 def _rename_column(context, op):
     return f"op.alter_column({op.table_name!r}, {op.old_name!r}, new_column_name={op.new_name!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameTable)
+def _rename_table(context, op):
+    return f"op.rename_table({op.old_name!r}, {op.new_name!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameIndex)
+def _rename_index(context, op):
+    return f"op.execute({f'ALTER INDEX {op.old_name} RENAME TO {op.new_name}'!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameConstraint)
+def _rename_constraint(context, op):
+    return f"op.execute({f'ALTER TABLE {op.table_name} RENAME CONSTRAINT {op.old_name} TO {op.new_name}'!r})"

@@ -17,6 +17,7 @@ from app.schema.autogenerate import ops
 from app.schema.autogenerate.answers import Answers, AutogenerateRefused
 from app.schema.autogenerate.enums import enum_type
 from app.schema.autogenerate.questioner import backfill_value, resolve_renames
+from app.schema.autogenerate.tables import resolve_table_renames
 
 writer = Rewriter()
 # Tables created or dropped by the revision being written (set while it is rewritten).
@@ -132,6 +133,7 @@ def process_revision_directives(context, revision, directives) -> None:
     answers = _answers(context)
     for upgrade_ops in script.upgrade_ops_list:
         if answers is not None:
+            resolve_table_renames(upgrade_ops, answers, context.connection)
             resolve_renames(upgrade_ops, answers)
         _drop_enum_types_with_their_last_column(upgrade_ops)
     for downgrade_ops in script.downgrade_ops_list:

@@ -131,6 +131,13 @@ SAFE_EDITS = [
     ),
 ]
 
+TAGS_RENAMED = (
+    TAGS[0],
+    TAGS[1].replace(
+        'class Tag(Base):\n    __tablename__ = "tags"', 'class Label(Base):\n    __tablename__ = "labels"'
+    ),
+)
+
 DANGEROUS_EDITS = [
     Edit(
         "drop_column",
@@ -162,5 +169,13 @@ DANGEROUS_EDITS = [
         refused_by="renaming-column",
         advice="new column",
         moved={"description": "details"},
+    ),
+    Edit(
+        "table_rename",
+        (TAGS_RENAMED,),
+        setup=((TAGS,),),
+        renames={"tags": "labels"},
+        refused_by="renaming-table",
+        advice="",
     ),
 ]

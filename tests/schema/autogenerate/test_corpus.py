@@ -73,7 +73,7 @@ def generate(scratch, engine, edit: Edit, patches, tmp_path, name: str):
 
 def prepare(scratch, engine, edit: Edit, tmp_path) -> None:
     for number, patches in enumerate(edit.setup):
-        generate(scratch, engine, edit, patches, tmp_path, f"setup {number}")
+        generate(scratch, engine, Edit("setup", ()), patches, tmp_path, f"setup {number}")
         scratch.upgrade(engine)
 
 
@@ -169,3 +169,39 @@ def test_integer_to_bigint_primary_key_widens_its_sequence(scratch, live, tmp_pa
     assert scratch.check(live, metadata) is None
     scratch.downgrade(live, "-1")
     assert sequence_type() == "integer"
+
+
+# -- renames, confirmed: flagged by the review (the running release reads the old name), data kept -----
+RENAMES = {
+    "column_rename": (
+        "SELECT id, description FROM items ORDER BY id",
+        "SELECT id, details FROM items ORDER BY id",
+    ),
+    "table_rename": (
+        "SELECT id, name, item_id FROM tags ORDER BY id",
+        "SELECT id, name, item_id FROM labels ORDER BY id",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", [e for e in DANGEROUS_EDITS if e.id in RENAMES], ids=lambda e: e.id)
+def test_a_confirmed_rename_keeps_every_value(scratch, live, edit, tmp_path):
+    prepare(scratch, live, edit, tmp_path)
+    old_query, new_query = RENAMES[edit.id]
+    with live.begin() as connection:
+        if edit.id == "table_rename":
+            connection.execute(
+                sa.text("INSERT INTO tags (name, item_id) SELECT 'tag ' || n, n FROM generate_series(1, 5) n")
+            )
+        before = connection.execute(sa.text(old_query)).all()
+    metadata, _ = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    with live.connect() as connection:
+        assert connection.execute(sa.text(new_query)).all() == before
+    scratch.downgrade(live, "-1")
+    with live.connect() as connection:
+        assert connection.execute(sa.text(old_query)).all() == before
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None

@@ -106,6 +106,7 @@ def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migra
             "a rename keeps the type",
         ),
         (("--rename", "items"), (RENAMED,), "expected TABLE.OLD:NEW"),
+        (("--rename", "nothing:labels"), (RENAMED,), "do not drop a table nothing"),
     ],
     ids=[
         "wrong-type",
