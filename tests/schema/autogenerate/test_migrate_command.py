@@ -116,6 +116,7 @@ def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migra
         "wrong-target",
         "other-type",
         "malformed",
+        "unknown-table",
     ],
 )
 def test_bad_input_gets_one_line_and_no_file(migrate, args, patches, expected):
