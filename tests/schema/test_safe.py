@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.lint import OFFLINE_URL, MigrationLinter
+from app.schema.lint import MigrationLinter
+from app.schema.review.render import OFFLINE_URL
 from app.schema.state import offline_sql
 from tests.cli_helpers import run, spawn
 from tests.db_helpers import run_alembic

@@ -155,7 +155,7 @@ DANGEROUS_EDITS = [
             ),
         ),
         refused_by="changing-column-type",
-        advice="new type",
+        advice="add the new column",
     ),
     Edit(
         "column_rename",

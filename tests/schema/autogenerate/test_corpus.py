@@ -77,20 +77,7 @@ def prepare(scratch, engine, edit: Edit, tmp_path) -> None:
         scratch.upgrade(engine)
 
 
-# The squawk-based `flask db lint` flags every type change; widening a varchar is metadata-only and the
-# pglast review (#11) accepts it. Strict: when the review lands this XPASSes and the mark must go.
-AWAITING_REVIEW = {"varchar_widening"}
-
-
-def _marked(edit: Edit):
-    if edit.id in AWAITING_REVIEW:
-        return pytest.param(
-            edit, id=edit.id, marks=pytest.mark.xfail(strict=True, reason="needs the pglast review (#11)")
-        )
-    return pytest.param(edit, id=edit.id)
-
-
-@pytest.mark.parametrize("edit", [_marked(e) for e in SAFE_EDITS])
+@pytest.mark.parametrize("edit", SAFE_EDITS, ids=lambda e: e.id)
 def test_safe_edit_ships_as_generated(scratch, live, edit, tmp_path):
     prepare(scratch, live, edit, tmp_path)
     metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
