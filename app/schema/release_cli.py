@@ -161,7 +161,7 @@ def database_url():
 def configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s run_migration %(levelname)s %(message)s"))
-    # The runner's own lines, and the progress of the zero-downtime helpers (app/schema/safe.py).
+    # The runner's own lines, and the progress of the zero-downtime helpers (app/schema/safe/).
     for name in ("run_migration", "app.schema.safe"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)

@@ -1,4 +1,4 @@
-"""The zero-downtime helpers (app/schema/safe.py), run by the release runner on real PostgreSQL."""
+"""The zero-downtime helpers (app/schema/safe/), run by the release runner on real PostgreSQL."""
 
 from __future__ import annotations
 
