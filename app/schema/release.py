@@ -4,17 +4,23 @@ Stock `flask db upgrade` assumes one runner, an idle database and a happy path. 
 is built for a Heroku-style release phase, where the old version keeps serving meanwhile:
 
 - it waits for a database that is still booting (bounded by `wait`);
+- it refuses a transaction-pooling PgBouncer before touching anything (release_lock.py);
 - several runners at once are serialised by a session-level advisory lock, taken by polling
   (a blocked `pg_advisory_lock` can deadlock against CREATE INDEX CONCURRENTLY in the holder),
-  and released by PostgreSQL itself when a runner dies;
+  released by PostgreSQL itself when a runner dies, and verified before every revision;
 - it refuses a plan it cannot trust (several heads, a database newer than the code);
 - each revision runs in its own transaction under a short `lock_timeout`, so live queries wait
-  at most that long behind a blocked ALTER; a lock timeout is retried with backoff and jitter.
+  at most that long behind a blocked ALTER; a lock timeout is retried with backoff and jitter;
+- a failure says exactly what stays committed (release_journal.py) and is one line
+  (release_errors.py).
+
+The scripts are parsed once and every revision goes through migrations/env.py on that one
+ScriptDirectory (state.run_scripts): the cost stays linear in the length of the history.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import random
 import time
@@ -29,53 +35,60 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from app.schema.release_errors import (
+    EXIT_CONNECT,
+    EXIT_LOCK,
+    EXIT_MIGRATION_FAILED,
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    INSUFFICIENT_PRIVILEGE,
+    LOCK_NOT_AVAILABLE,
+    ConnectFailed,
+    LockLost,
+    LockNotAcquired,
+    MigrationFailed,
+    PlanRefused,
+    PoolerRefused,
+    PrivilegeMissing,
+    ReleaseError,
+    UsageError,
+    classify_outside_revision,
+    privilege_message,
+    python_origin,
+    sqlstate,
+)
+from app.schema.release_journal import StatementJournal
+from app.schema.release_lock import ADVISORY_LOCK_KEY, MigrationLock, connect, refuse_transaction_pooler
 from app.schema.squash.guard import squash_refusal
-from app.schema.state import MIGRATIONS_DIR, alembic_config, is_known_revision, offline_sql
+from app.schema.state import MIGRATIONS_DIR, alembic_config, is_known_revision, offline_sql, run_scripts
 from config import error_summary
 
+__all__ = [  # the runner's public names, re-exported for release_cli.py and the tests
+    "ADVISORY_LOCK_KEY",
+    "EXIT_CONNECT",
+    "EXIT_LOCK",
+    "EXIT_MIGRATION_FAILED",
+    "EXIT_OK",
+    "EXIT_PENDING",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "ConnectFailed",
+    "LockLost",
+    "LockNotAcquired",
+    "MigrationFailed",
+    "PlanRefused",
+    "PoolerRefused",
+    "ReleaseError",
+    "ReleaseRunner",
+    "Settings",
+    "UsageError",
+]
+
 log = logging.getLogger("run_migration")
-
-# One lock for every runner of this project's schema (advisory locks are per database).
-ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"run_migration:schema").digest()[:8], "big", signed=True)
-LOCK_NOT_AVAILABLE = "55P03"
-
-
-# Exit codes of run_migration.py (documented in its --help, README.md and MIGRATIONS.md).
-EXIT_OK = 0
-EXIT_MIGRATION_FAILED = 1
-EXIT_USAGE = 2
-EXIT_CONNECT = 3
-EXIT_LOCK = 4
-EXIT_PENDING = 5
-EXIT_REFUSED = 6
-
-
-class ReleaseError(Exception):
-    """A failure with an exit code and a one-line message for the operator."""
-
-    exit_code = EXIT_MIGRATION_FAILED
-
-
-class MigrationFailed(ReleaseError):
-    exit_code = EXIT_MIGRATION_FAILED
-
-
-class UsageError(ReleaseError):
-    exit_code = EXIT_USAGE
-
-
-class ConnectFailed(ReleaseError):
-    exit_code = EXIT_CONNECT
-
-
-class LockNotAcquired(ReleaseError):
-    exit_code = EXIT_LOCK
-
-
-class PlanRefused(ReleaseError):
-    exit_code = EXIT_REFUSED
 
 
 @dataclass(frozen=True)
@@ -107,57 +120,38 @@ class ReleaseRunner:
         self.settings = settings
         self.sleep = sleep
         self.scripts = ScriptDirectory(str(settings.directory))
-        self.engine = sa.create_engine(
-            settings.url,
-            poolclass=sa.pool.NullPool,
-            connect_args={"application_name": "run_migration", "connect_timeout": 5},
-        )
+        self.engine = _engine(settings.url, "run_migration")
+        # The lock's own session, named so that pg_stat_activity shows who holds the lock.
+        self.lock_engine = _engine(settings.url, "run_migration:lock")
+        self.lock = MigrationLock(self.lock_engine, settings.wait, sleep)
+        self.journal = StatementJournal(self.engine)
 
-    # -- connections ---------------------------------------------------------------------------
+    # -- sessions ------------------------------------------------------------------------------
     def connect(self, deadline: float) -> Connection:
         """Connect, retrying with backoff until `deadline` (the database may still be booting)."""
-        delay = 0.25
-        while True:
-            try:
-                return self.engine.connect()
-            except OperationalError as exc:
-                reason = error_summary(exc)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ConnectFailed(
-                        f"could not connect to {_where(self.settings.url)} "
-                        f"within {self.settings.wait:g}s: {reason}"
-                    ) from None
-                log.info("database not reachable yet (%s); retrying", reason)
-                self.sleep(min(delay, remaining))
-                delay = min(delay * 2, 2.0)
+        return connect(self.engine, deadline, self.settings.wait, self.sleep)
 
-    def acquire_lock(self, connection: Connection, deadline: float) -> None:
-        """Poll pg_try_advisory_lock on a dedicated session until `deadline`."""
-        announced = False
-        while True:
-            got = connection.execute(
-                sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-            ).scalar_one()
-            connection.commit()
-            if got:
-                return
-            if time.monotonic() >= deadline:
-                raise LockNotAcquired(
-                    f"another runner still holds the migration lock after {self.settings.wait:g}s"
-                )
-            if not announced:
-                log.info("another runner is migrating; waiting for the migration lock")
-                announced = True
-            self.sleep(0.2 + random.random() * 0.3)  # noqa: S311 (jitter, not security)
+    def take_lock(self, connection: Connection, deadline: float) -> None:
+        """Refuse a transaction pooler (nothing touched yet), then wait for the migration lock.
+
+        `connection` is the migration session; the lock has a session of its own."""
+        self.lock.open(deadline)
+        refuse_transaction_pooler(self.lock.connection, connection)
+        self.lock.acquire(time.monotonic() + self.settings.wait)
 
     def configure_session(self, connection: Connection) -> None:
         s = self.settings
-        connection.exec_driver_sql(f"SET lock_timeout = {int(s.lock_timeout_ms)}")
-        connection.exec_driver_sql(f"SET statement_timeout = {int(s.statement_timeout_ms)}")
-        # If this runner dies mid-statement, the server notices within seconds and rolls back.
-        connection.exec_driver_sql("SET client_connection_check_interval = 2000")
-        connection.commit()
+        try:
+            connection.exec_driver_sql(f"SET lock_timeout = {int(s.lock_timeout_ms)}")
+            connection.exec_driver_sql(f"SET statement_timeout = {int(s.statement_timeout_ms)}")
+            # If this runner dies mid-statement, the server notices within seconds and rolls back.
+            connection.exec_driver_sql("SET client_connection_check_interval = 2000")
+            connection.commit()
+        except DBAPIError as exc:
+            raise self._outside(exc, "configuring the session") from None
+
+    def _outside(self, exc: DBAPIError, doing: str) -> ReleaseError:
+        return classify_outside_revision(exc, self.settings.url.username, doing)
 
     # -- planning ------------------------------------------------------------------------------
     def plan(self, connection: Connection) -> Plan:
@@ -167,8 +161,11 @@ class ReleaseRunner:
                 f"the migration scripts have {len(heads)} heads ({', '.join(sorted(heads))}): "
                 'merge them first with `flask db merge heads -m "merge heads"`'
             )
-        current = tuple(MigrationContext.configure(connection).get_current_heads())
-        connection.commit()
+        try:
+            current = tuple(MigrationContext.configure(connection).get_current_heads())
+            connection.commit()
+        except DBAPIError as exc:
+            raise self._outside(exc, "reading alembic_version") from None
         refusal = squash_refusal(self.scripts, current)
         if refusal:
             raise PlanRefused(refusal)
@@ -197,31 +194,44 @@ class ReleaseRunner:
 
     # -- applying ------------------------------------------------------------------------------
     def apply(self, connection: Connection, plan: Plan) -> None:
+        # One config and the one parsed ScriptDirectory for every revision: linear, not quadratic.
+        config = alembic_config(connection, directory=self.settings.directory)
         for script in plan.pending:
-            self.apply_one(connection, script)
+            self.apply_one(connection, script, config)
 
-    def apply_one(self, connection: Connection, script: Script) -> None:
-        """Apply one revision in its own transaction, retrying lock timeouts within the budget."""
+    def apply_one(self, connection: Connection, script: Script, config=None) -> None:
+        """Apply one revision in its own transaction, retrying lock timeouts within the budget.
+
+        The lock is verified before each attempt: a runner that lost it stops (exit 4)."""
+        config = config or alembic_config(connection, directory=self.settings.directory)
         budget_ends = time.monotonic() + self.settings.retry_for
         attempt = 0
         label = f"{script.revision} ({script.doc})"
         while True:
             attempt += 1
+            self.lock.verify(f"revision {script.revision}")
             started = time.monotonic()
+            self.journal.start(connection)
             try:
-                command.upgrade(self._alembic_config(connection), script.revision)
+                run_scripts(config, self.scripts, "upgrade", script.revision)
             except DBAPIError as exc:
-                connection.rollback()
-                if _sqlstate(exc) != LOCK_NOT_AVAILABLE:
-                    raise MigrationFailed(
-                        f"revision {label} failed and was rolled back: {error_summary(exc)}"
-                    ) from None
+                self._rollback(connection)
+                if sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
+                    missing = privilege_message(exc, self.settings.url.username, "applying it")
+                    raise PrivilegeMissing(f"revision {label}: {missing}; {self.journal.outcome()}") from None
+                if sqlstate(exc) != LOCK_NOT_AVAILABLE:
+                    raise MigrationFailed(self._failed(label, error_summary(exc))) from None
                 delay = min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
                 if time.monotonic() + delay > budget_ends:
+                    unchanged = (
+                        "the database is unchanged by this revision"
+                        if not self.journal.committed
+                        else self.journal.outcome()
+                    )
                     raise MigrationFailed(
                         f"revision {label} could not take its locks within {self.settings.retry_for:g}s "
                         f"({attempt} attempts of {self.settings.lock_timeout_ms} ms each): "
-                        "a long transaction holds them; the database is unchanged by this revision"
+                        f"a long transaction holds them; {unchanged}"
                     ) from None
                 log.warning(
                     "revision %s: lock not available within %d ms (attempt %d); retrying in %.2fs",
@@ -233,15 +243,24 @@ class ReleaseRunner:
                 self.sleep(delay)
                 continue
             except Exception as exc:  # noqa: BLE001 (a revision's own Python code can raise anything)
-                connection.rollback()
-                raise MigrationFailed(
-                    f"revision {label} failed and was rolled back: {error_summary(exc)}"
-                ) from None
+                self._rollback(connection)
+                raise MigrationFailed(self._failed(label, python_origin(exc, script.path))) from None
+            finally:
+                self.journal.stop()
             log.info("applied %s in %.2fs", label, time.monotonic() - started)
             return
 
-    def _alembic_config(self, connection: Connection):
-        return alembic_config(connection, directory=self.settings.directory)
+    def _failed(self, label: str, reason: str) -> str:
+        outcome = self.journal.outcome()
+        if outcome == "rolled back":
+            return f"revision {label} failed and was rolled back: {reason}"
+        return f"revision {label} failed: {reason}; {outcome}"
+
+    @staticmethod
+    def _rollback(connection: Connection) -> None:
+        # When the session is gone, the server has rolled back what was not committed.
+        with contextlib.suppress(DBAPIError):
+            connection.rollback()
 
     def render_sql(self, plan: Plan) -> str:
         """The pending revisions' SQL, as `alembic upgrade --sql` renders it. Applies nothing."""
@@ -257,14 +276,14 @@ class ReleaseRunner:
         )
 
     def close(self) -> None:
+        self.lock.close()
+        self.lock_engine.dispose()
         self.engine.dispose()
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "pgcode", None)
-
-
-def _where(url: URL) -> str:
-    host = url.host or url.query.get("host") or "localhost"
-    port = f":{url.port}" if url.port else ""
-    return f"database {url.database!r} on {host}{port}"
+def _engine(url: URL, application_name: str) -> sa.Engine:
+    return sa.create_engine(
+        url,
+        poolclass=sa.pool.NullPool,
+        connect_args={"application_name": application_name, "connect_timeout": 5},
+    )

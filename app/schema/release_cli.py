@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from app.schema.release import (
     EXIT_MIGRATION_FAILED,
     EXIT_OK,
@@ -22,15 +24,19 @@ from app.schema.release import (
     Settings,
     UsageError,
 )
+from app.schema.release_errors import classify_outside_revision
 from app.schema.state import MIGRATIONS_DIR
 from config import ConfigError, config_from_env, normalise_database_url, safe_url
 
 EXIT_CODES_HELP = """exit codes:
   0  success, including nothing to do (--check: database at head)
-  1  a revision failed; it was rolled back and the database is at the last applied revision
-  2  usage or configuration error (bad option, bad or missing database URL, unknown --target)
-  3  could not connect to the database within --wait
-  4  another runner still held the migration lock after --wait
+  1  a revision failed; the message says what was rolled back (and what stayed committed,
+     if the revision left its transaction); alembic_version is at the last applied revision
+  2  usage or configuration error (bad option, bad or missing database URL, unknown --target,
+     a missing privilege, or a URL through a transaction-pooling PgBouncer: use
+     MIGRATION_DATABASE_URL)
+  3  could not connect to the database within --wait, or lost the connection outside a revision
+  4  another runner still held the migration lock after --wait, or this runner lost the lock
   5  --check only: revisions are pending
   6  refused, nothing touched: the scripts have several heads, or the database is at a revision
      this code does not know (the code is older than the database)
@@ -199,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted: the revision in progress was rolled back")
         return EXIT_MIGRATION_FAILED
+    except DBAPIError as exc:
+        if args.verbose:
+            raise
+        error = classify_outside_revision(exc, None, "running")
+        log.error("%s", error)
+        return error.exit_code
     except Exception as exc:
         if args.verbose:
             raise
@@ -221,15 +233,14 @@ def run(settings: Settings, *, check: bool = False, sql: bool = False) -> int:
                 return EXIT_OK
             return EXIT_PENDING if plan.pending else EXIT_OK
 
-        with runner.connect(deadline) as lock_connection:
-            runner.acquire_lock(lock_connection, time.monotonic() + settings.wait)
-            with runner.connect(deadline) as connection:
-                runner.configure_session(connection)
-                # Planned under the lock: a runner that waited finds the work already done.
-                plan = runner.plan(connection)
-                _log_plan(plan)
-                runner.apply(connection, plan)
-                final = runner.plan(connection).current
+        with runner.connect(deadline) as connection:
+            runner.take_lock(connection, deadline)
+            runner.configure_session(connection)
+            # Planned under the lock: a runner that waited finds the work already done.
+            plan = runner.plan(connection)
+            _log_plan(plan)
+            runner.apply(connection, plan)
+            final = runner.plan(connection).current
         log.info("done in %.2fs; database at %s", time.monotonic() - started, ",".join(final) or "base")
         return EXIT_OK
     finally:
