@@ -1,0 +1,105 @@
+"""Can a revision run again after failing half-way? A check on the SQL a revision renders offline.
+
+A revision normally runs in one transaction: a failure rolls all of it back and the fixed revision
+runs again from scratch. A zero-downtime helper (app/schema/safe.py) leaves that transaction:
+Alembic's autocommit_block COMMITs what the revision did so far, runs the helper's statements one
+by one, and BEGINs again. If the revision then fails, the plain steps before the helper stay
+committed while alembic_version does not move, so running the revision again repeats them
+(`column ... already exists`): the revision can never succeed without manual repair.
+
+`not_rerunnable(sql)` finds those steps in the offline SQL of ONE revision (`COMMIT;` before the
+helper's block, `BEGIN;` after it): statements of a transaction that is committed while more work
+follows, and that would fail or do harm when run twice. IF [NOT] EXISTS, CREATE OR REPLACE,
+INSERT ... ON CONFLICT, VALIDATE CONSTRAINT, SET/DROP NOT NULL and similar are fine. The helpers'
+own statements (between COMMIT and BEGIN) are not judged: the helpers are idempotent by contract.
+The review (`flask db lint`) calls it and refuses such a revision; MIGRATIONS.md says how to fix
+one (move the plain steps after the helper, make them idempotent, or split the revision).
+"""
+
+from __future__ import annotations
+
+from pglast import ast, parse_sql
+from pglast.enums.parsenodes import AlterTableType, TransactionStmtKind
+
+# ALTER TABLE actions that succeed, and change nothing, when run a second time.
+_IDEMPOTENT_ALTERS = {
+    AlterTableType.AT_ValidateConstraint,
+    AlterTableType.AT_SetNotNull,
+    AlterTableType.AT_DropNotNull,
+    AlterTableType.AT_ColumnDefault,
+    AlterTableType.AT_AlterColumnType,
+    AlterTableType.AT_SetStatistics,
+    AlterTableType.AT_SetStorage,
+    AlterTableType.AT_SetRelOptions,
+    AlterTableType.AT_ResetRelOptions,
+    AlterTableType.AT_ReplicaIdentity,
+    AlterTableType.AT_EnableRowSecurity,
+    AlterTableType.AT_DisableRowSecurity,
+}
+# ... and those that are idempotent with IF [NOT] EXISTS (missing_ok).
+_IDEMPOTENT_WITH_IF = {
+    AlterTableType.AT_AddColumn,
+    AlterTableType.AT_DropColumn,
+    AlterTableType.AT_DropConstraint,
+}
+_ALWAYS_IDEMPOTENT = (
+    ast.UpdateStmt,  # a backfill's condition stops matching rows once they are done
+    ast.DeleteStmt,
+    ast.CommentStmt,
+    ast.GrantStmt,
+    ast.VariableSetStmt,
+    ast.SelectStmt,
+)
+
+
+def _idempotent(node) -> bool:
+    if isinstance(node, _ALWAYS_IDEMPOTENT):
+        return True
+    if isinstance(node, ast.AlterTableStmt):
+        return all(
+            cmd.subtype in _IDEMPOTENT_ALTERS or (cmd.subtype in _IDEMPOTENT_WITH_IF and cmd.missing_ok)
+            for cmd in node.cmds or ()
+        )
+    if isinstance(node, ast.DropStmt):
+        return bool(node.missing_ok)
+    if isinstance(node, ast.InsertStmt):
+        return node.onConflictClause is not None
+    if isinstance(node, ast.CreateFunctionStmt | ast.ViewStmt):
+        return bool(node.replace)
+    return bool(getattr(node, "if_not_exists", False))
+
+
+def _is_work(node, text: str) -> bool:
+    """A step of the revision: not transaction control, a read or Alembic's bookkeeping."""
+    return not isinstance(node, ast.TransactionStmt | ast.SelectStmt) and "alembic_version" not in text
+
+
+def not_rerunnable(sql: str) -> list[str]:
+    """Statements of one revision's offline SQL that a later failure would leave committed and that
+    would fail (or apply twice) when the revision runs again. Empty when the revision is safe."""
+    work = []  # (node, text) of every step, in order
+    committed_early = []  # (index of the last step before their COMMIT, (node, text)) of transactional steps
+    in_transaction = False
+    segment: list[tuple[object, str]] = []
+    encoded = sql.encode()
+    for raw in parse_sql(sql):
+        node = raw.stmt
+        text = encoded[raw.stmt_location : raw.stmt_location + raw.stmt_len].decode().strip()
+        if isinstance(node, ast.TransactionStmt):
+            if node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
+                in_transaction = True
+            elif node.kind == TransactionStmtKind.TRANS_STMT_COMMIT:
+                in_transaction = False
+                # Committed here: harmful only if more work follows this COMMIT (checked below).
+                committed_early.extend((len(work) - 1, step) for step in segment)
+                segment = []
+            continue
+        if _is_work(node, text):
+            work.append((node, text))
+            if in_transaction:
+                segment.append((node, text))
+    return [
+        " ".join(text.split())
+        for last_index, (node, text) in committed_early
+        if last_index < len(work) - 1 and not _idempotent(node)
+    ]

@@ -1,0 +1,96 @@
+"""The check the review uses to refuse revisions that cannot run again after failing half-way, on
+the SQL Alembic really renders for planted revisions (offline: no database needed)."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+
+from app.schema.rerunnable import not_rerunnable
+from app.schema.state import offline_sql, script_directory
+from tests.schema.planting import HEAD, copy_migrations, plant
+
+OFFLINE_URL = "postgresql+psycopg2://offline@localhost/offline"
+SAFE = "from app.schema import safe\n"
+
+
+def rendered(directory, revision: str, down: str = HEAD) -> str:
+    return offline_sql(command.upgrade, f"{down}:{revision}", url=OFFLINE_URL, directory=directory)
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "flagged"),
+    [
+        # The issue's case: a plain step committed by the helper's block, then more work.
+        (
+            """
+            op.add_column("items", sa.Column("plain_col", sa.Integer()))
+            safe.create_index_concurrently("ix_items_title_m", "items", ["title"])
+            op.add_column("items", sa.Column("late_col", sa.Integer()))
+            """,
+            ["ALTER TABLE items ADD COLUMN plain_col INTEGER"],
+        ),
+        # Even when the helper is the last step: the index build itself can fail (duplicates, a
+        # killed runner), and the committed plain step then fails the next run.
+        (
+            """
+            op.add_column("items", sa.Column("plain_col", sa.Integer()))
+            safe.create_index_concurrently("ix_items_title_m", "items", ["title"])
+            """,
+            ["ALTER TABLE items ADD COLUMN plain_col INTEGER"],
+        ),
+        # The fixes: the plain step after the helper, or written to be idempotent.
+        (
+            """
+            safe.create_index_concurrently("ix_items_title_m", "items", ["title"])
+            op.add_column("items", sa.Column("late_col", sa.Integer()))
+            """,
+            [],
+        ),
+        (
+            """
+            op.execute("ALTER TABLE items ADD COLUMN IF NOT EXISTS plain_col integer")
+            safe.create_index_concurrently("ix_items_title_m", "items", ["title"])
+            op.add_column("items", sa.Column("late_col", sa.Integer()))
+            """,
+            [],
+        ),
+        # No helper: one transaction, all rolled back together.
+        (
+            """
+            op.add_column("items", sa.Column("a_col", sa.Integer()))
+            op.add_column("items", sa.Column("b_col", sa.Integer()))
+            """,
+            [],
+        ),
+        # Several non-idempotent plain steps before a helper: each is named.
+        (
+            """
+            op.create_table("extra", sa.Column("id", sa.Integer(), primary_key=True))
+            op.execute("INSERT INTO extra (id) VALUES (1)")
+            safe.create_index_concurrently("ix_items_title_m", "items", ["title"])
+            op.add_column("items", sa.Column("late_col", sa.Integer()))
+            """,
+            ["CREATE TABLE extra", "INSERT INTO extra (id) VALUES (1)"],
+        ),
+    ],
+)
+def test_flags_only_plain_steps_committed_before_later_work(tmp_path, upgrade, flagged):
+    directory = copy_migrations(tmp_path)
+    plant(directory, "g1mix", upgrade=upgrade, preamble=SAFE)
+    found = not_rerunnable(rendered(directory, "g1mix"))
+    assert len(found) == len(flagged), found
+    for statement, expected in zip(found, flagged, strict=True):
+        assert statement.startswith(expected), found
+
+
+def test_the_projects_own_revisions_are_rerunnable():
+    scripts = script_directory()
+    for script in scripts.walk_revisions():
+        down = script.down_revision or "base"
+        sql = offline_sql(
+            command.upgrade,
+            f"{down}:{script.revision}" if script.down_revision else script.revision,
+            url=OFFLINE_URL,
+        )
+        assert not_rerunnable(sql) == [], script.revision
