@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -72,6 +73,14 @@ def _apt_install(package: str) -> str:
     finally:
         if added_policy:
             policy.unlink(missing_ok=True)
+
+
+def system_user_exists() -> bool:
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        return False
+    return True
 
 
 def free_port() -> int:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
@@ -38,21 +38,10 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
 from app.schema.release_errors import (
-    EXIT_CONNECT,
-    EXIT_LOCK,
-    EXIT_MIGRATION_FAILED,
-    EXIT_OK,
-    EXIT_PENDING,
-    EXIT_REFUSED,
-    EXIT_USAGE,
     INSUFFICIENT_PRIVILEGE,
     LOCK_NOT_AVAILABLE,
-    ConnectFailed,
-    LockLost,
-    LockNotAcquired,
     MigrationFailed,
     PlanRefused,
-    PoolerRefused,
     PrivilegeMissing,
     ReleaseError,
     UsageError,
@@ -62,31 +51,10 @@ from app.schema.release_errors import (
     sqlstate,
 )
 from app.schema.release_journal import StatementJournal
-from app.schema.release_lock import ADVISORY_LOCK_KEY, MigrationLock, connect, refuse_transaction_pooler
+from app.schema.release_lock import MigrationLock, connect, refuse_transaction_pooler
 from app.schema.squash.guard import squash_refusal
 from app.schema.state import MIGRATIONS_DIR, alembic_config, is_known_revision, offline_sql, run_scripts
 from config import error_summary
-
-__all__ = [  # the runner's public names, re-exported for release_cli.py and the tests
-    "ADVISORY_LOCK_KEY",
-    "EXIT_CONNECT",
-    "EXIT_LOCK",
-    "EXIT_MIGRATION_FAILED",
-    "EXIT_OK",
-    "EXIT_PENDING",
-    "EXIT_REFUSED",
-    "EXIT_USAGE",
-    "ConnectFailed",
-    "LockLost",
-    "LockNotAcquired",
-    "MigrationFailed",
-    "PlanRefused",
-    "PoolerRefused",
-    "ReleaseError",
-    "ReleaseRunner",
-    "Settings",
-    "UsageError",
-]
 
 log = logging.getLogger("run_migration")
 
@@ -122,9 +90,11 @@ class ReleaseRunner:
         self.scripts = ScriptDirectory(str(settings.directory))
         self.engine = _engine(settings.url, "run_migration")
         # The lock's own session, named so that pg_stat_activity shows who holds the lock.
-        self.lock_engine = _engine(settings.url, "run_migration:lock")
+        # Autocommit: each check is one round trip, and the lock session is never idle in a transaction.
+        self.lock_engine = _engine(settings.url, "run_migration:lock", isolation_level="AUTOCOMMIT")
         self.lock = MigrationLock(self.lock_engine, settings.wait, sleep)
         self.journal = StatementJournal(self.engine)
+        self.current: Script | None = None  # the revision being applied
 
     # -- sessions ------------------------------------------------------------------------------
     def connect(self, deadline: float) -> Connection:
@@ -194,61 +164,98 @@ class ReleaseRunner:
 
     # -- applying ------------------------------------------------------------------------------
     def apply(self, connection: Connection, plan: Plan) -> None:
-        # One config and the one parsed ScriptDirectory for every revision: linear, not quadratic.
+        """Apply the pending revisions, each in its own transaction, in one pass of migrations/env.py.
+
+        One Alembic run walks the plan (no history walk, no env.py run per revision): the step
+        generator verifies the lock before each revision, between two revisions' transactions. A
+        lock timeout stops the run; the revision is retried (a new run from it) within the budget."""
         config = alembic_config(connection, directory=self.settings.directory)
-        for script in plan.pending:
-            self.apply_one(connection, script, config)
-
-    def apply_one(self, connection: Connection, script: Script, config=None) -> None:
-        """Apply one revision in its own transaction, retrying lock timeouts within the budget.
-
-        The lock is verified before each attempt: a runner that lost it stops (exit 4)."""
-        config = config or alembic_config(connection, directory=self.settings.directory)
-        budget_ends = time.monotonic() + self.settings.retry_for
-        attempt = 0
-        label = f"{script.revision} ({script.doc})"
-        while True:
-            attempt += 1
-            self.lock.verify(f"revision {script.revision}")
-            started = time.monotonic()
-            self.journal.start(connection)
+        remaining = list(plan.pending)
+        if remaining:
+            self.lock.watch()
+        budgets: dict[str, tuple[float, int]] = {}  # revision -> (retry budget end, attempts)
+        while remaining:
+            self.current = None
             try:
-                run_scripts(config, self.scripts, "upgrade", script.revision)
+                run_scripts(
+                    config,
+                    self.scripts,
+                    "upgrade",
+                    remaining[-1].revision,
+                    steps=self._steps(connection, remaining),
+                )
+                return
+            except ReleaseError:
+                raise
             except DBAPIError as exc:
                 self._rollback(connection)
-                if sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
-                    missing = privilege_message(exc, self.settings.url.username, "applying it")
-                    raise PrivilegeMissing(f"revision {label}: {missing}; {self.journal.outcome()}") from None
-                if sqlstate(exc) != LOCK_NOT_AVAILABLE:
-                    raise MigrationFailed(self._failed(label, error_summary(exc))) from None
-                delay = min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
-                if time.monotonic() + delay > budget_ends:
-                    unchanged = (
-                        "the database is unchanged by this revision"
-                        if not self.journal.committed
-                        else self.journal.outcome()
-                    )
-                    raise MigrationFailed(
-                        f"revision {label} could not take its locks within {self.settings.retry_for:g}s "
-                        f"({attempt} attempts of {self.settings.lock_timeout_ms} ms each): "
-                        f"a long transaction holds them; {unchanged}"
-                    ) from None
-                log.warning(
-                    "revision %s: lock not available within %d ms (attempt %d); retrying in %.2fs",
-                    script.revision,
-                    self.settings.lock_timeout_ms,
-                    attempt,
-                    delay,
-                )
-                self.sleep(delay)
-                continue
-            except Exception as exc:  # noqa: BLE001 (a revision's own Python code can raise anything)
+                script = self._failed_script(exc)
+                ends, attempt = budgets.get(script.revision, (time.monotonic() + self.settings.retry_for, 0))
+                budgets[script.revision] = (ends, attempt + 1)
+                self.sleep(self._retry_delay(exc, script, ends, attempt + 1))
+                remaining = remaining[remaining.index(script) :]
+            except Exception as exc:
                 self._rollback(connection)
-                raise MigrationFailed(self._failed(label, python_origin(exc, script.path))) from None
+                if self.current is None:
+                    raise
+                raise MigrationFailed(
+                    self._failed(_label(self.current), python_origin(exc, self.current.path))
+                ) from None
             finally:
                 self.journal.stop()
-            log.info("applied %s in %.2fs", label, time.monotonic() - started)
-            return
+
+    def _steps(self, connection: Connection, remaining: list[Script]):
+        def steps(heads, _context):
+            expected = set(remaining[0]._normalized_down_revisions)
+            if set(heads) != expected:
+                raise MigrationFailed(
+                    f"the database moved to {','.join(heads) or 'base'} while this runner held the lock "
+                    f"(expected {','.join(expected) or 'base'}); nothing applied; run again"
+                )
+            for script in remaining:
+                self.lock.verify(f"revision {script.revision}")
+                self.journal.start(connection, script.revision)
+                self.current, started = script, time.monotonic()
+                yield MigrationStep.upgrade_from_script(self.scripts.revision_map, script)
+                # Resumed by Alembic once that revision's transaction has committed.
+                log.info("applied %s in %.2fs", _label(script), time.monotonic() - started)
+            self.current = None
+
+        return steps
+
+    def _failed_script(self, exc: DBAPIError) -> Script:
+        if self.current is None:  # before the first revision (reading alembic_version)
+            raise self._outside(exc, "reading alembic_version") from None
+        return self.current
+
+    def _retry_delay(self, exc: DBAPIError, script: Script, budget_ends: float, attempt: int) -> float:
+        """How long to wait before retrying `script` after `exc`; raises when it must not be retried."""
+        label = _label(script)
+        if sqlstate(exc) == INSUFFICIENT_PRIVILEGE:
+            missing = privilege_message(exc, self.settings.url.username, "applying it")
+            raise PrivilegeMissing(f"revision {label}: {missing}; {self.journal.outcome()}") from None
+        if sqlstate(exc) != LOCK_NOT_AVAILABLE:
+            raise MigrationFailed(self._failed(label, error_summary(exc))) from None
+        delay = min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+        if time.monotonic() + delay > budget_ends:
+            unchanged = (
+                "the database is unchanged by this revision"
+                if not self.journal.committed
+                else self.journal.outcome()
+            )
+            raise MigrationFailed(
+                f"revision {label} could not take its locks within {self.settings.retry_for:g}s "
+                f"({attempt} attempts of {self.settings.lock_timeout_ms} ms each): "
+                f"a long transaction holds them; {unchanged}"
+            ) from None
+        log.warning(
+            "revision %s: lock not available within %d ms (attempt %d); retrying in %.2fs",
+            script.revision,
+            self.settings.lock_timeout_ms,
+            attempt,
+            delay,
+        )
+        return delay
 
     def _failed(self, label: str, reason: str) -> str:
         outcome = self.journal.outcome()
@@ -281,9 +288,14 @@ class ReleaseRunner:
         self.engine.dispose()
 
 
-def _engine(url: URL, application_name: str) -> sa.Engine:
+def _label(script: Script) -> str:
+    return f"{script.revision} ({script.doc})"
+
+
+def _engine(url: URL, application_name: str, **options) -> sa.Engine:
     return sa.create_engine(
         url,
         poolclass=sa.pool.NullPool,
         connect_args={"application_name": application_name, "connect_timeout": 5},
+        **options,
     )

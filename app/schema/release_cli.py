@@ -14,17 +14,16 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from app.schema.release import (
+from app.schema.release import ReleaseRunner, Settings
+from app.schema.release_errors import (
     EXIT_MIGRATION_FAILED,
     EXIT_OK,
     EXIT_PENDING,
     EXIT_USAGE,
     ReleaseError,
-    ReleaseRunner,
-    Settings,
     UsageError,
+    classify_outside_revision,
 )
-from app.schema.release_errors import classify_outside_revision
 from app.schema.state import MIGRATIONS_DIR
 from config import ConfigError, config_from_env, normalise_database_url, safe_url
 

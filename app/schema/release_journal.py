@@ -43,15 +43,19 @@ class StatementJournal:
 
     def __init__(self, engine: Engine):
         self.target = None
+        self.revision: str | None = None
         self.committed: list[str] = []
         self.pending: list[str] = []
         sa.event.listen(engine, "after_cursor_execute", self._executed)
         sa.event.listen(engine, "commit", self._commit)
 
-    def start(self, connection: Connection) -> None:
-        """Start recording the statements run on `connection` (one revision's)."""
+    def start(self, connection: Connection, revision: str) -> None:
+        """Start recording the statements `revision` runs on `connection`. A retry of the same
+        revision keeps what the earlier attempts committed: it is still in the database."""
         self.target = connection.connection.dbapi_connection
-        self.committed = []
+        if revision != self.revision:
+            self.committed = []
+        self.revision = revision
         self.pending = []
 
     def stop(self) -> None:

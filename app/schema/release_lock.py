@@ -13,9 +13,11 @@ import contextlib
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -42,6 +44,7 @@ _HELD = sa.text(
     "AND granted AND classid = :classid AND objid = :objid AND objsubid = 1"
 )
 
+QUERY_CANCELED = "57014"
 POOLER_REFUSAL = (
     "the database URL goes through a transaction-pooling connection pooler (e.g. PgBouncer with "
     "pool_mode=transaction): the migration lock and settings need a server session of their own; "
@@ -96,6 +99,13 @@ def refuse_transaction_pooler(first: Connection, second: Connection, rounds: int
             raise PoolerRefused(POOLER_REFUSAL)
 
 
+def _lost(before: str, why: str) -> str:
+    return (
+        f"lost the migration lock before {before}: {why}; stopped so that no other runner applies "
+        "the same revision at the same time; run again"
+    )
+
+
 class MigrationLock:
     """The advisory lock, held by a dedicated session for the whole release."""
 
@@ -104,6 +114,9 @@ class MigrationLock:
         self.wait = wait
         self.sleep = sleep
         self.connection: Connection | None = None
+        self._watcher: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.lost: str | None = None
 
     def open(self, deadline: float) -> Connection:
         self.connection = connect(self.engine, deadline, self.wait, self.sleep)
@@ -138,19 +151,54 @@ class MigrationLock:
                 announced = True
             self.sleep(0.2 + random.random() * 0.3)  # noqa: S311 (jitter, not security)
 
+    def watch(self) -> None:
+        """From now on a thread keeps the lock session busy with one-second sleeps, so the end of that
+        session (a terminated backend, a dropped connection) is noticed at once, and verify() costs
+        no round trip before each revision. Queries never look long-running in pg_stat_activity."""
+        if self._watcher is not None:
+            return
+        self.verify("applying the first revision")  # one real check, on the session itself
+        self._watcher = threading.Thread(target=self._watch, name="run_migration lock watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        # The raw DBAPI cursor: this thread is the only user of the lock session from now on.
+        cursor = self.connection.connection.dbapi_connection.cursor()
+        while not self._stopping.is_set():
+            try:
+                cursor.execute("SELECT pg_sleep(1) /* run_migration: holds the migration lock */")
+            except psycopg2.Error as exc:
+                if self._stopping.is_set():
+                    return
+                if exc.pgcode == QUERY_CANCELED:  # a server-wide statement_timeout: sleep again
+                    continue
+                self.lost = error_summary(exc)
+                return
+
     def verify(self, before: str) -> None:
         """Raise LockLost unless our session is alive and still holds the lock."""
+        if self._watcher is not None:
+            if self.lost or not self._watcher.is_alive():
+                raise LockLost(_lost(before, f"its session ended ({self.lost or 'watcher stopped'})"))
+            return
         try:
             key = {"classid": _LOCK_CLASSID, "objid": _LOCK_OBJID}
             held = self.connection.execute(_HELD, key).scalar_one()
-            self.connection.commit()
         except DBAPIError as exc:
-            raise LockLost(
-                f"lost the migration lock before {before}: its session ended ({error_summary(exc)}); "
-                "stopped so that no other runner applies the same revision at the same time; run again"
-            ) from None
+            raise LockLost(_lost(before, f"its session ended ({error_summary(exc)})")) from None
         if not held:
-            raise LockLost(f"lost the migration lock before {before}: pg_locks no longer shows it; run again")
+            raise LockLost(_lost(before, "pg_locks no longer shows it"))
+
+    def _stop_watching(self) -> None:
+        if self._watcher is None:
+            return
+        self._stopping.set()
+        dbapi_connection = self.connection.connection.dbapi_connection
+        while self._watcher.is_alive():
+            with contextlib.suppress(psycopg2.Error):
+                dbapi_connection.cancel()
+            self._watcher.join(timeout=0.1)
+        self._watcher = None
 
     def _discard(self) -> None:
         with contextlib.suppress(DBAPIError):
@@ -160,6 +208,7 @@ class MigrationLock:
 
     def close(self) -> None:
         if self.connection is not None:
+            self._stop_watching()
             with contextlib.suppress(DBAPIError):
                 self.connection.close()
             self.connection = None

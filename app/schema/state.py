@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
@@ -51,6 +52,7 @@ def run_scripts(
     *,
     starting_rev: str | None = None,
     sql: bool = False,
+    steps: Callable[[tuple[str, ...], MigrationContext], Iterable[MigrationStep]] | None = None,
 ) -> None:
     """`command.upgrade` / `command.downgrade` on an already parsed ScriptDirectory.
 
@@ -58,13 +60,16 @@ def run_scripts(
     again: called once per revision, a long history becomes quadratic. Callers that run many
     steps (the release runner, the review, the stairway) parse once and pass `scripts` here.
     `direction` is "upgrade" or "downgrade"; `starting_rev` is the offline (--sql) range start.
+    `steps(current_heads, context)`, when given, yields the steps to run instead of Alembic walking
+    the history to `destination`; as a generator, its code between two yields runs between two
+    revisions, after the first one's transaction committed (the release runner's hooks).
     """
     if direction not in ("upgrade", "downgrade"):
         raise ValueError(f"direction must be upgrade or downgrade, not {direction!r}")
     step = scripts._upgrade_revs if direction == "upgrade" else scripts._downgrade_revs
 
-    def revisions(rev, _context):
-        return step(destination, rev)
+    def revisions(rev, context):
+        return steps(rev, context) if steps is not None else step(destination, rev)
 
     with EnvironmentContext(
         config,

@@ -118,7 +118,8 @@ def test_a_partly_committed_revision_is_reported_exactly(engine, database_url, t
     plant(
         directory, "e1mixed", upgrade=MIXED, message="mixes steps", preamble="from app.schema import safe\n"
     )
-    result = runner("--directory", str(directory), database_url=database_url)
+    # A generous lock_timeout: this test is about the failure, not about lock contention.
+    result = runner("--directory", str(directory), "--lock-timeout", "20000", database_url=database_url)
 
     assert_clean_failure(
         result, "revision e1mixed (mixes steps) failed: division by zero", "PARTLY COMMITTED"
@@ -153,10 +154,14 @@ def test_a_revision_with_idempotent_steps_reruns_after_failing_at_any_point(engi
     """
     plant(directory, "e2rerun", upgrade=body, preamble="from app.schema import safe\n")
     for point in ("after_plain", "after_index", "at_the_end"):
-        failed = runner("--directory", str(directory), database_url=database_url, FAIL_AT=point)
+        failed = runner(
+            "--directory", str(directory), "--lock-timeout", "20000", database_url=database_url, FAIL_AT=point
+        )
         assert failed.returncode == 1, failed.stderr
         assert version_rows(engine) == [HEAD]
-    done = runner("--directory", str(directory), database_url=database_url, FAIL_AT="")
+    done = runner(
+        "--directory", str(directory), "--lock-timeout", "20000", database_url=database_url, FAIL_AT=""
+    )
     assert done.returncode == 0, done.stderr
     assert version_rows(engine) == ["e2rerun"]
     assert {"rerun_col", "tail_col"} <= columns(engine, "items")

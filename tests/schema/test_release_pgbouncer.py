@@ -7,6 +7,8 @@ through the pooler."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -14,7 +16,7 @@ from app import create_app
 from app.extensions import db as flask_db
 from tests.cli_helpers import assert_clean_failure
 from tests.db_helpers import config_for
-from tests.pgbouncer import PgBouncer, ensure_pgbouncer
+from tests.pgbouncer import SYSTEM_USER, PgBouncer, ensure_pgbouncer, system_user_exists
 from tests.schema.planting import HEAD
 from tests.schema.release_helpers import finish, runner, spawn_runner, version_rows
 
@@ -29,6 +31,8 @@ def pgbouncer_binary():
 
 @pytest.fixture
 def pgbouncer(pgbouncer_binary, server_url):
+    if os.geteuid() == 0 and not system_user_exists():
+        pytest.skip(f"PgBouncer tests skipped: pgbouncer refuses root and there is no {SYSTEM_USER} user")
     bouncer = PgBouncer(pgbouncer_binary, server_url).start()
     yield bouncer
     bouncer.stop()
