@@ -11,7 +11,8 @@ only ever added: the latest row of a revision says where it stands.
 
 Directions: upgrade / downgrade (written by migrations/env.py in the revision's own transaction),
 adopt (a revision applied before the ledger existed, or stamped: its checksum is today's file),
-repair (`flask db repair`: today's file accepted, old checksum and reason kept).
+repair (`flask db repair`: today's file accepted, old checksum and reason kept), forget (`flask db
+repair` on a revision whose file is gone).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     id bigserial PRIMARY KEY,
     revision text NOT NULL,
     checksum text NOT NULL,
-    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'adopt', 'repair')),
+    direction text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'adopt', 'repair', 'forget')),
     applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     duration_ms integer,
     app_version text,
@@ -144,6 +145,17 @@ def last_applied(connection: Connection) -> dict[str, Entry]:
         )
     )
     return {row.revision: Entry(*row) for row in rows}
+
+
+def applied_when(connection: Connection) -> dict[str, str]:
+    """{revision: "  applied <when> by version <v>"} from the ledger, for `flask db status`."""
+    if not exists(connection):
+        return {}
+    found = {}
+    for revision, e in last_applied(connection).items():
+        verb = "adopted" if e.direction == "adopt" else "applied"
+        found[revision] = f"  {verb} {e.applied_at:%Y-%m-%d %H:%M} by version {e.app_version or '?'}"
+    return found
 
 
 def entries(connection: Connection, limit: int | None = None) -> list[Entry]:

@@ -1,0 +1,123 @@
+"""`flask db validate`, `repair`, `ledger` and `drift`: can this database's history be trusted?
+
+Exit codes: 0 all good, 1 something found (a changed/gone/skipped revision, a drift), 2 the
+check could not run (database unreachable, no privilege to read it): one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.schema.state import MIGRATIONS_DIR
+from config import error_summary
+
+
+class CannotCheck(click.ClickException):
+    exit_code = 2
+
+
+def _connect():
+    from app.extensions import db
+
+    return db.engine.connect()
+
+
+def _scripts(directory: str):
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(directory)
+
+
+def _cannot(what: str, exc: Exception) -> CannotCheck:
+    return CannotCheck(f"cannot {what}: {error_summary(exc)}")
+
+
+directory_option = click.option(
+    "-d", "--directory", default=str(MIGRATIONS_DIR), help="Migration scripts folder."
+)
+
+
+@click.command("validate")
+@directory_option
+@with_appcontext
+def validate_command(directory: str):
+    """Compare the ledger of applied revisions with today's revision files (exit 1 on a finding)."""
+    from app.schema import ledger
+    from app.schema.validate import validate
+
+    scripts = _scripts(directory)
+    try:
+        with _connect() as connection:
+            if not ledger.exists(connection):
+                missing = ledger.unrecorded(connection, scripts)
+                click.echo(
+                    f"no ledger in this database yet: the next upgrade adopts its {len(missing)} "
+                    "applied revision(s) with today's checksums"
+                )
+                return
+            findings = validate(connection, scripts)
+    except SQLAlchemyError as exc:
+        raise _cannot("read the ledger", exc) from None
+    for finding in findings:
+        click.echo(finding.message)
+    if findings:
+        click.echo(
+            f"{len(findings)} finding(s): restore the files, or accept them with "
+            '`flask db repair --reason "..."`'
+        )
+        raise SystemExit(1)
+    click.echo("ledger and revision files agree")
+
+
+@click.command("repair")
+@click.option("--reason", required=True, help="Why today's files are the truth (kept in the ledger).")
+@directory_option
+@with_appcontext
+def repair_command(reason: str, directory: str):
+    """Accept today's files for the revisions validate reports as changed or gone (nothing is deleted)."""
+    from app.schema.validate import repair, validate
+
+    if not reason.strip():
+        raise click.UsageError("--reason must say why")
+    scripts = _scripts(directory)
+    try:
+        with _connect() as connection:
+            repaired = repair(connection, validate(connection, scripts), reason.strip())
+    except SQLAlchemyError as exc:
+        raise _cannot("repair the ledger", exc) from None
+    for finding in repaired:
+        click.echo(f"repaired {finding.kind}: {finding.revision}")
+    click.echo(f"{len(repaired)} revision(s) repaired; reason recorded: {reason.strip()}")
+
+
+@click.command("ledger")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@with_appcontext
+def ledger_command(limit: int):
+    """The ledger, newest first: when, what, by which version and role, how long."""
+    from app.schema import ledger
+
+    try:
+        with _connect() as connection:
+            if not ledger.exists(connection):
+                click.echo("no ledger in this database yet (the next upgrade creates it)")
+                return
+            entries = ledger.entries(connection, limit)
+    except SQLAlchemyError as exc:
+        raise _cannot("read the ledger", exc) from None
+    for e in entries:
+        took = f"{e.duration_ms} ms" if e.duration_ms is not None else "-"
+        extra = f"  reason: {e.reason}" if e.reason else ""
+        click.echo(
+            f"{e.applied_at:%Y-%m-%d %H:%M:%S%z}  {e.direction:<9} {e.revision}  {took}  "
+            f"version {e.app_version or '?'}  by {e.db_role}@{e.client_host or '?'}  "
+            f"{e.checksum[:16]}{extra}"
+        )
+
+
+def register(db_group: click.Group) -> None:
+    db_group.add_command(validate_command)
+    db_group.add_command(repair_command)
+    db_group.add_command(ledger_command)
