@@ -85,9 +85,8 @@ def status_command(directory: str):
         suffix = f" ({', '.join(markers)})" if markers else ""
         message = revision_message(script) or "<no message>"
         recorded = when.get(script.revision, "") if applied and script.revision in applied else ""
-        click.echo(
-            f"{mark} {script.revision}  {message}{suffix}  lint: {verdicts.get(script.revision, '?')}{recorded}"
-        )
+        verdict = verdicts.get(script.revision, "?")
+        click.echo(f"{mark} {script.revision}  {message}{suffix}  lint: {verdict}{recorded}")
     if applied is not None:
         pending = sum(1 for s in scripts if s.revision not in applied)
         click.echo(f"{len(scripts) - pending} applied, {pending} pending")
