@@ -117,7 +117,41 @@ def ledger_command(limit: int):
         )
 
 
+@click.command("drift")
+@click.option("--sql", "sql_only", is_flag=True, help="Print only the SQL that repairs the live database.")
+@directory_option
+@with_appcontext
+def drift_command(sql_only: bool, directory: str):
+    """Compare the live schema with the one its revisions build in a scratch database (exit 1 on drift).
+
+    Tables, columns (type, nullability, default), indexes (INVALID too), constraints (NOT VALID
+    too), enums, sequences, views, triggers, functions: one line per difference, then its SQL.
+    """
+    from app.extensions import db
+    from app.schema.drift import DriftError, find_drift
+
+    url = db.engine.url
+    try:
+        differences = find_drift(url, _scripts(directory))
+    except DriftError as exc:
+        raise CannotCheck(str(exc)) from None
+    for difference in differences:
+        if not sql_only:
+            click.echo(difference.line)
+        for statement in difference.sql:
+            click.echo(statement if sql_only else f"    {statement}")
+    if not sql_only:
+        click.echo(
+            f"{len(differences)} difference(s)"
+            if differences
+            else "no drift: the live schema is what its revisions build"
+        )
+    if differences:
+        raise SystemExit(1)
+
+
 def register(db_group: click.Group) -> None:
+    db_group.add_command(drift_command)
     db_group.add_command(validate_command)
     db_group.add_command(repair_command)
     db_group.add_command(ledger_command)
