@@ -52,10 +52,15 @@ def normalise_sql(sql: str) -> str:
     kept = []
     for words in statements:
         line = " ".join(words)
-        if not line or line.upper() in _BOOKKEEPING or "alembic_version" in line:
+        if not line or line.upper() in _BOOKKEEPING or _is_version_table(words):
             continue
         kept.append(line)
     return "\n".join(kept)
+
+
+def _is_version_table(words: list[str]) -> bool:
+    """Alembic's own statements on alembic_version (CREATE/INSERT INTO/UPDATE/DELETE FROM/DROP)."""
+    return any(word.lower() == "alembic_version" for word in words[1:3])
 
 
 def sql_checksum(sql: str) -> str:

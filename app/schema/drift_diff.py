@@ -52,7 +52,11 @@ def compare(live: dict, expected: dict) -> list[Difference]:
                 continue
             sql = _FIX[kind](name, have, want, live, expected)
             differences.append(Difference(kind, name, describe(have), describe(want), tuple(sql)))
-    return differences
+    # Drops first, dependants before what they depend on (a trigger before its function); then
+    # creations and changes, dependencies first.
+    drops = [d for d in differences if d.expected == "absent"]
+    rest = [d for d in differences if d.expected != "absent"]
+    return sorted(drops, key=lambda d: -ORDER.index(d.kind)) + rest
 
 
 # -- how each side is shown ----------------------------------------------------------------------

@@ -14,10 +14,7 @@ from tests.schema.planting import HEAD, copy_migrations, plant
 
 def rows(engine):
     with engine.connect() as connection:
-        return [
-            (e.revision, e.direction)
-            for e in reversed(ledger.entries(connection))
-        ]
+        return [(e.revision, e.direction) for e in reversed(ledger.entries(connection))]
 
 
 def test_upgrade_records_each_revision_in_its_own_transaction(make_database, monkeypatch):
