@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -45,10 +46,8 @@ def test_a_failed_revision_leaves_no_row(make_database, tmp_path):
     plant(directory, "bad000000001", 'op.execute("SELECT no_such_function()")')
     engine = sa.create_engine(make_database())
     try:
-        try:
+        with pytest.raises(sa.exc.DBAPIError):
             run_alembic(engine, command.upgrade, "head", directory=directory)
-        except sa.exc.DBAPIError:
-            pass
         revisions = [r for r, _ in rows(engine)]
         assert HEAD in revisions and "bad000000001" not in revisions
     finally:
