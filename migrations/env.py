@@ -51,9 +51,6 @@ def context_options() -> dict:
     options["include_name"] = (
         not_the_ledger if given is None else lambda *args: not_the_ledger(*args) and given(*args)
     )
-    # The checksum renderer slices offline output per revision with this callback.
-    if config.attributes.get("on_version_apply"):
-        options["on_version_apply"] = config.attributes["on_version_apply"]
     return options
 
 

@@ -1,6 +1,7 @@
 """What a revision does, as a checksum: of its rendered SQL, or of its source when it cannot render.
 
-The SQL comes from one offline (`--sql`) pass over the revisions with one parsed ScriptDirectory,
+The SQL comes from one offline (`--sql`) pass over the revisions with one parsed ScriptDirectory
+(the caller's: nothing is parsed twice),
 sliced per revision by Alembic's `on_version_apply` callback, which fires after each revision's
 statements. The slice is normalised with PostgreSQL's own scanner (pglast): comments and
 whitespace do not count, and neither do the transaction brackets and the `alembic_version`
@@ -22,13 +23,11 @@ import io
 from pathlib import Path
 
 from alembic import context as alembic_context
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import Script, ScriptDirectory
 from pglast import parser as pg_parser
 
-from app.schema.state import alembic_config, run_scripts
-
-# Offline rendering needs a dialect, not a server: nothing connects to this URL.
-_OFFLINE_URL = "postgresql://offline-render/"
 _BOOKKEEPING = ("BEGIN", "COMMIT")
 
 
@@ -120,16 +119,34 @@ def _render(scripts: ScriptDirectory, destination: str, starting_rev) -> dict[st
 
 
 def _one_pass(scripts: ScriptDirectory, destination: str, start) -> tuple[list[tuple[str, str]], bool]:
-    """[(revision, its offline SQL)] as far as rendering got, and whether a revision raised."""
+    """[(revision, its offline SQL)] as far as rendering got, and whether a revision raised.
+
+    Alembic's offline mode driven directly, like `state.run_scripts(..., sql=True)` but without
+    running env.py: no Flask app to import (the release runner's start-up stays short), and none
+    of env.py's options matter to the rendered statements once the transaction brackets are dropped.
+    """
     buffer, marks = io.StringIO(), []
 
     def mark(*, step, **_):
         marks.append((step.up_revision_id, buffer.tell()))
 
-    config = alembic_config(url=_OFFLINE_URL, directory=Path(scripts.dir), on_version_apply=mark)
-    config.output_buffer = buffer
+    def revisions(rev, _context):
+        return scripts._upgrade_revs(destination, rev)
+
+    environment = EnvironmentContext(
+        AlembicConfig(), scripts, fn=revisions, as_sql=True, starting_rev=start, destination_rev=destination
+    )
     try:
-        run_scripts(config, scripts, "upgrade", destination, starting_rev=start, sql=True)
+        with environment:
+            environment.configure(
+                dialect_name="postgresql",
+                output_buffer=buffer,
+                literal_binds=True,
+                transaction_per_migration=True,
+                on_version_apply=mark,
+            )
+            with environment.begin_transaction():
+                environment.run_migrations()
         failed = False
     except Exception:  # noqa: BLE001 (a revision's own Python can raise anything offline)
         failed = True

@@ -178,10 +178,10 @@ def _fix_enum(name, have, want, live, expected):
                 sql.append(f"ALTER TYPE {q(name)} ADD VALUE IF NOT EXISTS {literal(label)}{where};")
         return sql
     # PostgreSQL cannot drop or reorder enum values: rebuild the type and convert its columns
-    # (this fails, changing nothing, while a row still holds a value the revisions do not have).
+    # in one transaction (it fails, changing nothing, while a row holds a value the revisions lack).
     old = q(name + "_drift_old")
     users = [c for c in live["column"].values() if c["type"] in (name, q(name))]
-    sql = [f"ALTER TYPE {q(name)} RENAME TO {_quote(name.split('.')[-1] + '_drift_old')};"]
+    sql = ["BEGIN;", f"ALTER TYPE {q(name)} RENAME TO {_quote(name.split('.')[-1] + '_drift_old')};"]
     sql.append(f"CREATE TYPE {q(name)} AS ENUM ({labels});")
     for c in users:
         table, column = q(c["table"]), _quote(c["column"])
@@ -193,7 +193,7 @@ def _fix_enum(name, have, want, live, expected):
         if c["default"]:
             default = c["default"].replace(f"::{name}_drift_old", f"::{name}")
             sql.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default};")
-    sql.append(f"DROP TYPE {old};")
+    sql += [f"DROP TYPE {old};", "COMMIT;"]
     return sql
 
 

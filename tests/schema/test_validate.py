@@ -136,3 +136,14 @@ def test_status_shows_when_and_by_which_version(database_url):
     result = flask("db", "status", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert f"[X] {HEAD}" in result.stdout and "applied 2" in result.stdout
+
+
+def test_make_validate_and_make_drift(database_url):
+    from tests.cli_helpers import PROJECT_ROOT
+
+    for target, says in (("validate", "agree"), ("drift", "no drift")):
+        result = run(
+            ["make", "--no-print-directory", "-C", str(PROJECT_ROOT), target], database_url=database_url
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert says in result.stdout
