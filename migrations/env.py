@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db, migrate
 from app.schema import autogenerate
 from app.schema import ledger_hook
-from app.schema.ledger import TABLE as LEDGER_TABLE
+from app.schema.ledger import not_the_ledger
 from config import error_summary, safe_url
 
 config = context.config
@@ -34,11 +34,6 @@ def skip_empty_autogenerate(context, revision, directives):
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
         directives[:] = []
         logger.info("No changes in schema detected.")
-
-
-def not_the_ledger(name, type_, parent_names) -> bool:
-    """Autogenerate ignores the ledger table: the ledger code owns it, not the models."""
-    return not (type_ == "table" and name == LEDGER_TABLE)
 
 
 def context_options() -> dict:
@@ -74,8 +69,11 @@ def run_migrations_offline() -> None:
 
 def run_with_connection(connection) -> None:
     options = context_options()
-    destination = context.get_revision_argument()
-    if destination is not None:  # upgrade, downgrade, stamp: record them (check/migrate: no)
+    try:
+        destination = context.get_revision_argument()
+    except KeyError:  # current, check, migrate: nothing is applied
+        destination = None
+    if destination is not None:  # upgrade, downgrade, stamp: record them
         options["on_version_apply"] = ledger_hook.prepare(connection, context.script, destination)
     context.configure(connection=connection, target_metadata=target_metadata, **options)
     with context.begin_transaction():

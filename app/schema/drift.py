@@ -8,6 +8,7 @@ queries (app/schema/drift_catalog.py) and compared by app/schema/drift_diff.py.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import tempfile
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from app.schema.drift_diff import Difference, compare
 from app.schema.state import alembic_config, run_scripts
 from config import error_summary
 
+log = logging.getLogger(__name__)
 __all__ = ["Difference", "DriftError", "find_drift"]
 
 
@@ -76,6 +78,7 @@ def scratch_database(url: URL):
             cur.execute(pg_sql.SQL("CREATE DATABASE {}").format(pg_sql.Identifier(name)))
     except pg_errors.InsufficientPrivilege:
         conn.close()
+        log.info("no CREATE DATABASE privilege: the expected schema is built on a throwaway embedded server")
         with embedded_scratch(name) as scratch_url:
             yield scratch_url
         return

@@ -73,6 +73,11 @@ class Entry:
         return self.direction in APPLIED
 
 
+def not_the_ledger(name, type_, parent_names) -> bool:
+    """Alembic `include_name` filter: autogenerate ignores the ledger (this module owns it)."""
+    return not (type_ == "table" and name == TABLE)
+
+
 def app_version() -> str | None:
     return os.environ.get("SOURCE_VERSION") or os.environ.get("APP_VERSION") or None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import psycopg2
 import pytest
@@ -12,7 +13,7 @@ from alembic.script import ScriptDirectory
 
 from app.database_admin import admin_connect
 from app.schema.drift import find_drift
-from tests.cli_helpers import assert_clean_failure, flask
+from tests.cli_helpers import assert_clean_failure, flask, run
 from tests.db_helpers import run_alembic
 from tests.schema.planting import copy_migrations, plant
 
@@ -157,6 +158,32 @@ def test_a_role_that_cannot_read_the_catalogue_gets_one_line(migrated, server_ur
         assert_clean_failure(result, "cannot read the schema", "permission denied")
         assert result.returncode == 2
         assert len((result.stdout + result.stderr).strip().splitlines()) == 1
+    finally:
+        execute(url, f"DROP OWNED BY {role}")
+        execute(server_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_the_runner_refuses_drift_only_when_asked(migrated):
+    url, scripts = migrated
+    execute(url, "ALTER TABLE items ADD COLUMN extra text")
+    runner = [sys.executable, "run_migration.py", "--wait", "5", "--directory", scripts.dir]
+    refused = run([*runner, "--check-drift"], database_url=url)
+    assert refused.returncode == 6, refused.stderr
+    assert "drift: column items.extra: live text NULL" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert run(runner, database_url=url).returncode == 0
+
+
+def test_without_create_database_the_scratch_is_an_embedded_server(migrated, server_url, caplog):
+    url, scripts = migrated
+    role = f"nocreatedb_{os.getpid()}"
+    execute(url, f"CREATE ROLE {role} LOGIN NOCREATEDB", f"GRANT SELECT ON alembic_version TO {role}")
+    try:
+        execute(url, "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT false")
+        with caplog.at_level("INFO", logger="app.schema.drift"):
+            [difference] = find_drift(url.set(username=role), scripts)
+        assert difference.name == "users.is_active"
+        assert "embedded server" in caplog.text
     finally:
         execute(url, f"DROP OWNED BY {role}")
         execute(server_url, f"DROP ROLE IF EXISTS {role}")
