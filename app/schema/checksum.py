@@ -1,9 +1,8 @@
 """What a revision does, as a checksum: of its rendered SQL, or of its source when it cannot render.
 
-The SQL comes from one offline (`--sql`) pass over the revisions with one parsed ScriptDirectory
-(the caller's: nothing is parsed twice),
-sliced per revision by Alembic's `on_version_apply` callback, which fires after each revision's
-statements. The slice is normalised with PostgreSQL's own scanner (pglast): comments and
+The SQL comes from the review's renderer (app/schema/review/render.py): one offline (`--sql`) pass
+over the revisions with the caller's parsed ScriptDirectory, sliced per revision. Each slice is
+normalised with PostgreSQL's own scanner (pglast): comments and
 whitespace do not count, and neither do the transaction brackets and the `alembic_version`
 bookkeeping, which depend on where the revision sits rather than on what it does.
 
@@ -19,13 +18,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import io
 from pathlib import Path
 
 from alembic import context as alembic_context
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import Script, ScriptDirectory
+from alembic.script import ScriptDirectory
 from pglast import parser as pg_parser
 
 _BOOKKEEPING = ("BEGIN", "COMMIT")
@@ -101,65 +97,14 @@ def render_checksums(
 
 
 def _render(scripts: ScriptDirectory, destination: str, starting_rev) -> dict[str, str]:
-    checksums: dict[str, str] = {}
-    start = starting_rev
-    while True:
-        slices, failed = _one_pass(scripts, destination, start)
-        checksums.update((revision, sql_checksum(sql)) for revision, sql in slices)
-        if not failed:
-            return checksums
-        remaining = [s for s in _upgrade_order(scripts, destination, start) if s.revision not in checksums]
-        if not remaining:
-            return checksums
-        broken = remaining[0]
-        checksums[broken.revision] = source_checksum(broken.path)
-        if len(remaining) == 1:
-            return checksums
-        start = broken.revision
+    """The review's one-pass offline renderer (app/schema/review/render.py), checksummed."""
+    from app.schema.review.render import render
 
-
-def _one_pass(scripts: ScriptDirectory, destination: str, start) -> tuple[list[tuple[str, str]], bool]:
-    """[(revision, its offline SQL)] as far as rendering got, and whether a revision raised.
-
-    Alembic's offline mode driven directly, like `state.run_scripts(..., sql=True)` but without
-    running env.py: no Flask app to import (the release runner's start-up stays short), and none
-    of env.py's options matter to the rendered statements once the transaction brackets are dropped.
-    """
-    buffer, marks = io.StringIO(), []
-
-    def mark(*, step, **_):
-        marks.append((step.up_revision_id, buffer.tell()))
-
-    def revisions(rev, _context):
-        return scripts._upgrade_revs(destination, rev)
-
-    environment = EnvironmentContext(
-        AlembicConfig(), scripts, fn=revisions, as_sql=True, starting_rev=start, destination_rev=destination
-    )
-    try:
-        with environment:
-            environment.configure(
-                dialect_name="postgresql",
-                output_buffer=buffer,
-                literal_binds=True,
-                transaction_per_migration=True,
-                on_version_apply=mark,
-            )
-            with environment.begin_transaction():
-                environment.run_migrations()
-        failed = False
-    except Exception:  # noqa: BLE001 (a revision's own Python can raise anything offline)
-        failed = True
-    text, previous, slices = buffer.getvalue(), 0, []
-    for revision, position in marks:
-        slices.append((revision, text[previous:position]))
-        previous = position
-    return slices, failed
-
-
-def _upgrade_order(scripts: ScriptDirectory, destination: str, starting_rev) -> list[Script]:
-    """The revisions an upgrade from `starting_rev` to `destination` runs, in order."""
-    return list(reversed(list(scripts.iterate_revisions(destination, starting_rev or "base"))))
+    rendered = render(scripts, Path(scripts.dir), "upgrade", starting_rev, destination)
+    checksums = {revision: sql_checksum(sql) for revision, sql in rendered.sql.items()}
+    for revision in rendered.failed:
+        checksums[revision] = source_checksum(scripts.get_revision(revision).path)
+    return checksums
 
 
 def checksum_of(scripts: ScriptDirectory, revision: str) -> str:
