@@ -13,8 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
-from app.schema import autogenerate
-from app.schema import ledger_hook
+from app.schema import autogenerate, ledger_hook
 from app.schema.ledger import not_the_ledger
 from config import error_summary, safe_url
 

@@ -127,8 +127,8 @@ def reset_migrations_command(yes: bool, message: str):
 
 
 def register(db_group: click.Group) -> None:
-    from app.schema.autogenerate.cli import migrate_command
     from app.schema import trust_cli
+    from app.schema.autogenerate.cli import migrate_command
 
     db_group.add_command(migrate_command)  # replaces Flask-Migrate's, keeping its options
     trust_cli.register(db_group)
