@@ -10,7 +10,7 @@ rev ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test db db-stop migrate upgrade downgrade current history history-verbose revision merge stamp sql \
-	reset-migrations check status lint-migrations squash release bench lint clean
+	reset-migrations check status validate drift lint-migrations squash release bench lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,12 @@ check: install db ## Models match the migrations (flask db check) and every revi
 
 status: install db ## Every revision: applied or pending, message, lint verdict
 	$(FLASK) db status
+
+validate: install db ## Applied revisions whose files changed or are gone since (flask db validate)
+	$(FLASK) db validate
+
+drift: install db ## Live schema vs the one its revisions build, with the SQL to fix it (flask db drift)
+	$(FLASK) db drift
 
 lint-migrations: install ## Review revisions for dangerous operations (rev=A:B for a range)
 	$(FLASK) db lint $(rev)

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
-from app.schema import autogenerate
+from app.schema import autogenerate, ledger_hook
+from app.schema.ledger import not_the_ledger
 from config import error_summary, safe_url
 
 config = context.config
@@ -40,6 +41,10 @@ def context_options() -> dict:
     options.update(
         autogenerate.context_options(then=options.pop("process_revision_directives", skip_empty_autogenerate))
     )
+    given = options.get("include_name")
+    options["include_name"] = (
+        not_the_ledger if given is None else lambda *args: not_the_ledger(*args) and given(*args)
+    )
     return options
 
 
@@ -62,7 +67,14 @@ def run_migrations_offline() -> None:
 
 
 def run_with_connection(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, **context_options())
+    options = context_options()
+    try:
+        destination = context.get_revision_argument()
+    except KeyError:  # current, check, migrate: nothing is applied
+        destination = None
+    if destination is not None:  # upgrade, downgrade, stamp: record them
+        options["on_version_apply"] = ledger_hook.prepare(connection, context.script, destination)
+    context.configure(connection=connection, target_metadata=target_metadata, **options)
     with context.begin_transaction():
         context.run_migrations()
 

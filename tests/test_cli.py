@@ -9,6 +9,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
 from app.extensions import db
+from app.schema.ledger import not_the_ledger
 from app.schema.state import MIGRATIONS_DIR, script_directory
 from tests.cli_helpers import assert_clean_failure, flask
 
@@ -46,7 +47,8 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={"compare_type": True, "compare_server_default": True, "include_name": not_the_ledger},
         )
         upgrade_ops = produce_migrations(context, metadata).upgrade_ops
 

@@ -47,6 +47,7 @@ def lint_command(revision_range: str | None, directory: str):
 def status_command(directory: str):
     """Every revision, oldest first: [X] applied / [ ] pending, markers, message, lint verdict."""
     from app.extensions import db
+    from app.schema.ledger import applied_when
     from app.schema.review import LintError, MigrationLinter, revision_message
     from app.schema.state import read_applied
 
@@ -65,6 +66,7 @@ def status_command(directory: str):
     try:
         with db.engine.connect() as connection:
             applied = read_applied(connection, linter.scripts)
+            when = applied_when(connection)
     except SQLAlchemyError as exc:
         applied = None
         click.echo(f"database unreachable ({error_summary(exc)}): applied marks not shown")
@@ -82,7 +84,9 @@ def status_command(directory: str):
         ]
         suffix = f" ({', '.join(markers)})" if markers else ""
         message = revision_message(script) or "<no message>"
-        click.echo(f"{mark} {script.revision}  {message}{suffix}  lint: {verdicts.get(script.revision, '?')}")
+        recorded = when.get(script.revision, "") if applied and script.revision in applied else ""
+        verdict = verdicts.get(script.revision, "?")
+        click.echo(f"{mark} {script.revision}  {message}{suffix}  lint: {verdict}{recorded}")
     if applied is not None:
         pending = sum(1 for s in scripts if s.revision not in applied)
         click.echo(f"{len(scripts) - pending} applied, {pending} pending")
@@ -123,9 +127,11 @@ def reset_migrations_command(yes: bool, message: str):
 
 
 def register(db_group: click.Group) -> None:
+    from app.schema import trust_cli
     from app.schema.autogenerate.cli import migrate_command
 
     db_group.add_command(migrate_command)  # replaces Flask-Migrate's, keeping its options
+    trust_cli.register(db_group)
     db_group.add_command(lint_command)
     db_group.add_command(status_command)
     db_group.add_command(reset_migrations_command)

@@ -24,6 +24,7 @@ from app.schema.release_errors import (
     UsageError,
     classify_outside_revision,
 )
+from app.schema.release_trust import check_before_apply
 from app.schema.state import MIGRATIONS_DIR
 from config import ConfigError, config_from_env, normalise_database_url, safe_url
 
@@ -38,7 +39,8 @@ EXIT_CODES_HELP = """exit codes:
   4  another runner still held the migration lock after --wait, or this runner lost the lock
   5  --check only: revisions are pending
   6  refused, nothing touched: the scripts have several heads, or the database is at a revision
-     this code does not know (the code is older than the database)
+     this code does not know (the code is older than the database), or an applied revision's file
+     changed or is gone (see flask db validate), or --check-drift found drift
 """
 
 log = logging.getLogger("run_migration")
@@ -131,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         "[MIGRATION_RETRY_FOR]",
     )
     parser.add_argument(
+        "--accept-changed",
+        action="store_true",
+        default=_env_flag("MIGRATION_ACCEPT_CHANGED"),
+        help="apply even though an applied revision's file changed or is gone (flask db validate) "
+        "[MIGRATION_ACCEPT_CHANGED]",
+    )
+    parser.add_argument(
+        "--check-drift",
+        action="store_true",
+        default=_env_flag("MIGRATION_CHECK_DRIFT"),
+        help="refuse when the live schema differs from what its revisions build (flask db drift; "
+        "off by default: it builds a scratch database) [MIGRATION_CHECK_DRIFT]",
+    )
+    parser.add_argument(
         "--directory",
         type=Path,
         default=Path(_env("MIGRATION_DIRECTORY", str(MIGRATIONS_DIR))),
@@ -194,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not (settings.directory / "env.py").is_file():
             raise UsageError(f"no migration scripts in {settings.directory}")
-        return run(settings, check=args.check, sql=args.sql)
+        trust = {"accept_changed": args.accept_changed, "check_drift": args.check_drift}
+        return run(settings, check=args.check, sql=args.sql, trust=trust)
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
         return EXIT_USAGE
@@ -217,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_MIGRATION_FAILED
 
 
-def run(settings: Settings, *, check: bool = False, sql: bool = False) -> int:
+def run(settings: Settings, *, check: bool = False, sql: bool = False, trust: dict | None = None) -> int:
     started = time.monotonic()
     runner = ReleaseRunner(settings)
     log.info("database: %s", safe_url(settings.url))
@@ -238,6 +255,7 @@ def run(settings: Settings, *, check: bool = False, sql: bool = False) -> int:
             # Planned under the lock: a runner that waited finds the work already done.
             plan = runner.plan(connection)
             _log_plan(plan)
+            check_before_apply(connection, runner.scripts, settings.url, **(trust or {}))
             runner.apply(connection, plan)
             final = runner.plan(connection).current
         log.info("done in %.2fs; database at %s", time.monotonic() - started, ",".join(final) or "base")

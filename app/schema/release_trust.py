@@ -1,0 +1,61 @@
+"""What the release runner checks before applying anything: the ledger, and optionally drift.
+
+Kept apart from release.py so the runner calls one function: `check_before_apply`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection
+
+from app.schema import ledger
+from app.schema.release import PlanRefused
+from app.schema.validate import validate
+
+log = logging.getLogger("run_migration")
+
+
+def check_before_apply(
+    connection: Connection,
+    scripts: ScriptDirectory,
+    url: URL,
+    *,
+    accept_changed: bool = False,
+    check_drift: bool = False,
+) -> None:
+    """Adopt earlier revisions into the ledger, then refuse (exit 6) on a changed, gone or skipped
+    revision unless `accept_changed`, and on a drifted schema when `check_drift`."""
+    adopted = ledger.adopt(connection, scripts)
+    if adopted:
+        log.info(
+            "ledger: adopted %d revision(s) applied before the ledger recorded them "
+            "(their checksums are taken from today's files)",
+            len(adopted),
+        )
+    findings = validate(connection, scripts)
+    connection.commit()
+    for finding in findings:
+        log.warning("%s", finding.message)
+    if findings and not accept_changed:
+        raise PlanRefused(
+            f"{findings[0].message}; {len(findings)} finding(s) in all: restore the files, run "
+            '`flask db repair --reason "..."`, or accept with --accept-changed [MIGRATION_ACCEPT_CHANGED]'
+        )
+    if findings:
+        log.warning("accepted by the operator (--accept-changed): applying anyway")
+    if check_drift:
+        from app.schema.drift import DriftError, find_drift
+
+        try:
+            differences = find_drift(url, scripts)
+        except DriftError as exc:
+            raise PlanRefused(f"drift check could not run: {exc}") from None
+        for difference in differences:
+            log.warning("drift: %s", difference.line)
+        if differences:
+            raise PlanRefused(
+                f"the live schema differs from what its revisions build ({len(differences)} "
+                "difference(s), listed above; `flask db drift` prints the SQL to fix them)"
+            )

@@ -1,0 +1,74 @@
+"""The ledger: every path that applies a revision records it, with a checksum of what it did."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from app.schema import ledger
+from app.schema.checksum import normalise_sql, render_checksums, source_checksum
+from app.schema.state import script_directory
+from tests.db_helpers import run_alembic
+from tests.schema.planting import HEAD, copy_migrations, plant
+
+
+def rows(engine):
+    with engine.connect() as connection:
+        return [(e.revision, e.direction) for e in reversed(ledger.entries(connection))]
+
+
+def test_upgrade_records_each_revision_in_its_own_transaction(make_database, monkeypatch):
+    monkeypatch.setenv("SOURCE_VERSION", "v1.2.3")
+    engine = sa.create_engine(make_database())
+    try:
+        run_alembic(engine, command.upgrade, "head")
+        scripts = script_directory()
+        order = [s.revision for s in reversed(list(scripts.walk_revisions()))]
+        assert rows(engine) == [(r, "upgrade") for r in order]
+        with engine.connect() as connection:
+            last = ledger.latest(connection)
+            role = connection.execute(sa.text("SELECT current_user")).scalar_one()
+        expected = render_checksums(scripts)
+        assert {r: e.checksum for r, e in last.items()} == expected
+        assert all(e.db_role == role and e.duration_ms is not None and e.client_host for e in last.values())
+        assert {e.app_version for e in last.values()} == {"v1.2.3"}
+        run_alembic(engine, command.downgrade, "-1")
+        assert rows(engine)[-1] == (HEAD, "downgrade")
+        with engine.connect() as connection:
+            assert ledger.latest(connection)[HEAD].checksum == expected[HEAD]
+    finally:
+        engine.dispose()
+
+
+def test_a_failed_revision_leaves_no_row(make_database, tmp_path):
+    directory = copy_migrations(tmp_path)
+    plant(directory, "bad000000001", 'op.execute("SELECT no_such_function()")')
+    engine = sa.create_engine(make_database())
+    try:
+        with pytest.raises(sa.exc.DBAPIError):
+            run_alembic(engine, command.upgrade, "head", directory=directory)
+        revisions = [r for r, _ in rows(engine)]
+        assert HEAD in revisions and "bad000000001" not in revisions
+    finally:
+        engine.dispose()
+
+
+def test_comments_and_whitespace_do_not_count():
+    assert normalise_sql("CREATE  TABLE t (a int); -- note\n/* x */") == normalise_sql(
+        "create TABLE t (a int);"
+    ).replace("create", "CREATE")
+    assert normalise_sql("SELECT 1;") != normalise_sql("SELECT 2;")
+
+
+def test_a_revision_that_cannot_render_offline_gets_its_source_checksum(tmp_path):
+    directory = copy_migrations(tmp_path)
+    plant(directory, "py0000000001", 'raise RuntimeError("online only")')
+    plant(directory, "after0000001", 'op.execute("SELECT 1")', down_revision="py0000000001")
+    from alembic.script import ScriptDirectory
+
+    checksums = render_checksums(ScriptDirectory(str(directory)))
+    path = next((directory / "versions").glob("*py0000000001*"))
+    assert checksums["py0000000001"] == source_checksum(path)
+    assert checksums["after0000001"].startswith("sql:")
+    assert checksums[HEAD] == render_checksums(script_directory())[HEAD]
