@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.flask_app import ApiFlask
 from config import INSTANCE_DIR, Config, config_from_env
 
 
 def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
     # Explicit, so the app and the release runner agree on where the dev database lives.
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    app = ApiFlask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(_as_config(config_class))
     resolve_database_uri(app)
     register_extensions(app)
+    register_throttling(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -45,18 +48,33 @@ def register_extensions(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
+def register_throttling(app: Flask) -> None:
+    from app.api.limits import register_limiter
+
+    register_limiter(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.api.items import bp as items_bp
+    from app.api.tokens import bp as tokens_bp
     from app.api.users import bp as users_bp
     from app.extensions import api
     from app.health import bp as health_bp
 
-    for blueprint in (health_bp, users_bp, items_bp):
+    # A doubled slash is a 404 (JSON), not Werkzeug's HTML redirect to the merged URL.
+    app.url_map.merge_slashes = False
+    for blueprint in (health_bp, users_bp, tokens_bp, items_bp):
         api.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:
     from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from app.headers import register_security_headers as register
 
     register(app)
 
