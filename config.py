@@ -69,12 +69,13 @@ def error_summary(exc: Exception) -> str:
 MIN_SECRET_KEY_BYTES = 32
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _whole_number(environ: Mapping[str, str], name: str, default: int, *, minimum: int, unit: str) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < 1:
-        raise ConfigError(f"{name} must be a positive whole number of seconds, not {raw[:20]!r}")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < minimum:
+        kind = "a positive" if minimum > 0 else "a"
+        raise ConfigError(f"{name} must be {kind} whole number{unit}, not {raw[:20]!r}")
     return int(raw)
 
 
@@ -113,7 +114,11 @@ class Config:
     def __init__(self, environ: Mapping[str, str] | None = None):
         environ = os.environ if environ is None else environ
         self.SECRET_KEY = environ.get("SECRET_KEY") or self.default_secret_key()
-        self.TOKEN_TTL_SECONDS = _positive_int(environ, "TOKEN_TTL_SECONDS", 3600)
+        self.TOKEN_TTL_SECONDS = _whole_number(
+            environ, "TOKEN_TTL_SECONDS", 3600, minimum=1, unit=" of seconds"
+        )
+        # How many proxies (the platform's router: 1) put the client's address in X-Forwarded-For.
+        self.TRUSTED_PROXIES = _whole_number(environ, "TRUSTED_PROXIES", 0, minimum=0, unit="")
         self.RATELIMIT_STORAGE_URI = (
             environ.get("RATELIMIT_STORAGE_URI", "").strip() or self.RATELIMIT_STORAGE_URI
         )

@@ -14,6 +14,7 @@ def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     app = ApiFlask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(_as_config(config_class))
     resolve_database_uri(app)
+    register_proxy_fix(app)
     register_extensions(app)
     register_throttling(app)
     register_blueprints(app)
@@ -37,6 +38,16 @@ def resolve_database_uri(app: Flask) -> None:
         from app.embedded_db import dev_server
 
         app.config["SQLALCHEMY_DATABASE_URI"] = dev_server().url().render_as_string(hide_password=False)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    # Behind the platform's router every request comes from the router: throttling per client IP
+    # needs the address the router saw, and only the trusted hops of X-Forwarded-For are believed.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:

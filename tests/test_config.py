@@ -61,11 +61,14 @@ def test_development_without_database_url_leaves_it_to_the_embedded_server():
     assert DevelopmentConfig({}).SQLALCHEMY_DATABASE_URI is None
 
 
+LONG_SECRET = "a-production-secret-of-at-least-32-bytes"
+
+
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
         ({"DATABASE_URL": "postgres://u:pw@h/app"}, "SECRET_KEY must be set"),
-        ({"SECRET_KEY": "s3cret"}, "DATABASE_URL must be set"),
+        ({"SECRET_KEY": LONG_SECRET}, "DATABASE_URL must be set"),
         ({"SECRET_KEY": "", "DATABASE_URL": "postgres://u:pw@h/app"}, "SECRET_KEY must be set"),
     ],
 )
@@ -75,9 +78,38 @@ def test_production_refuses_to_start_without_secrets(environ, message):
 
 
 def test_production_with_both_secrets_starts():
-    config = ProductionConfig({"SECRET_KEY": "s3cret", "DATABASE_URL": "postgres://u:pw@h/app"})
-    assert config.SECRET_KEY == "s3cret"
+    config = ProductionConfig({"SECRET_KEY": LONG_SECRET, "DATABASE_URL": "postgres://u:pw@h/app"})
+    assert config.SECRET_KEY == LONG_SECRET
     assert config.DEBUG is False
+
+
+@pytest.mark.parametrize("secret", ["s3cret-hunter2", "x" * 31, "é" * 15])
+def test_production_refuses_a_short_secret_key_without_printing_it(secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY must be at least 32 bytes") as excinfo:
+        ProductionConfig({"SECRET_KEY": secret, "DATABASE_URL": "postgres://u:pw@h/app"})
+    assert secret not in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_development_accepts_any_secret_key():
+    assert DevelopmentConfig({"SECRET_KEY": "short"}).SECRET_KEY == "short"
+
+
+def test_token_ttl_comes_from_the_environment():
+    assert DevelopmentConfig({}).TOKEN_TTL_SECONDS == 3600
+    assert DevelopmentConfig({"TOKEN_TTL_SECONDS": "900"}).TOKEN_TTL_SECONDS == 900
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "1h", "9" * 5000, "²"])
+def test_bad_token_ttl_is_one_line(raw):
+    with pytest.raises(ConfigError, match="TOKEN_TTL_SECONDS must be a positive whole number"):
+        DevelopmentConfig({"TOKEN_TTL_SECONDS": raw})
+
+
+def test_throttling_storage_comes_from_the_environment():
+    assert DevelopmentConfig({}).RATELIMIT_STORAGE_URI == "memory://"
+    config = DevelopmentConfig({"RATELIMIT_STORAGE_URI": "redis://cache:6379/0"})
+    assert config.RATELIMIT_STORAGE_URI == "redis://cache:6379/0"
 
 
 def test_app_env_chooses_the_config_class():
