@@ -95,6 +95,8 @@ def register_commands(app: Flask) -> None:
 
     from app.cli import devdb
     from app.schema.cli import register as register_schema_commands
+    from app.users_cli import users
 
     app.cli.add_command(devdb)
+    app.cli.add_command(users)
     register_schema_commands(db_group)

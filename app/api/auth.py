@@ -79,7 +79,8 @@ def user_from_request() -> User:
         _is_int_in(payload.get("sub"), 1, MAX_ID) and _is_int_in(payload.get("ver"), 0, MAX_ID)
     ):
         _unauthorized("invalid token")
-    user = db.session.get(User, payload["sub"])
+    # populate_existing: the row as it is now, even if this session saw the user before.
+    user = db.session.get(User, payload["sub"], populate_existing=True)
     if user is None or not user.is_active:
         _unauthorized("invalid token")
     if user.token_version != payload["ver"]:
