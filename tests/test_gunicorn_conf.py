@@ -18,7 +18,7 @@ from tests.cli_helpers import BIN, PROJECT_ROOT, spawn
 from tests.test_procfile import free_port, procfile
 
 CONF = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
-SECRET = "gunicorn-test-secret-of-32-bytes-or-more"  # noqa: S105
+SECRET = "gunicorn-test-secret-of-32-bytes-or-more"
 LONGEST_URL = "/api/v1/items?limit=100&cursor=" + "9" * 16 + "." + "9" * 10
 
 
