@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.api.conftest import PASSWORD, login, register
@@ -98,3 +100,21 @@ def test_trusted_proxy_address_is_the_client(database_url):
     assert other.status_code == 401  # another client behind the same router
     again = client.post("/api/v1/auth/token", json=body, headers={"X-Forwarded-For": "203.0.113.1"}, **router)
     assert again.status_code == 429
+
+
+def production_app(database_url, **environ):
+    from app import create_app
+    from config import ProductionConfig
+
+    url = database_url.render_as_string(hide_password=False)
+    return create_app(ProductionConfig({"SECRET_KEY": "x" * 32, "DATABASE_URL": url, **environ}))
+
+
+def test_production_warns_when_limits_are_per_process(database_url, caplog):
+    with caplog.at_level(logging.WARNING):
+        production_app(database_url)
+    assert "RATELIMIT_STORAGE_URI is not set" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        production_app(database_url, RATELIMIT_STORAGE_URI="memory://?shared-by-nobody")
+    assert "RATELIMIT_STORAGE_URI is not set" not in caplog.text
