@@ -137,8 +137,22 @@ def test_passwords_hash_at_full_strength_outside_the_tests(env_name, prefix):
     from app import create_app
     from app.api.auth import hash_password
 
-    config = CONFIGS[env_name]({"DATABASE_URL": "postgresql://app@localhost/app", "SECRET_KEY": "k"})
+    config = CONFIGS[env_name]({"DATABASE_URL": "postgresql://app@localhost/app", "SECRET_KEY": "k" * 32})
     with create_app(config).app_context():
         hashed = hash_password("correct horse")
     assert hashed.startswith(prefix)
     assert check_password_hash(hashed, "correct horse") and not check_password_hash(hashed, "wrong")
+
+
+def test_production_with_a_short_secret_key_exits_with_one_line():
+    from tests.cli_helpers import assert_clean_failure, flask
+
+    result = flask(
+        "db",
+        "current",
+        database_url="postgresql://app:pw@db/app",
+        APP_ENV="production",
+        SECRET_KEY="hunter2-short",
+    )
+    assert_clean_failure(result, "SECRET_KEY must be at least 32 bytes", secret="hunter2-short")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
