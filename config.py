@@ -66,6 +66,19 @@ def error_summary(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(original).__name__
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int, *, minimum: int, unit: str) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) < minimum:
+        kind = "a positive" if minimum > 0 else "a"
+        raise ConfigError(f"{name} must be {kind} whole number{unit}, not {raw[:20]!r}")
+    return int(raw)
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -76,14 +89,21 @@ class Config:
     USE_EMBEDDED_DB = False
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # pre_ping: survive database restarts; connect_timeout: a probe never hangs on an unreachable host.
+    # hide_parameters: a failing statement is logged without its values (emails, password hashes).
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {
         "pool_pre_ping": True,
         "connect_args": {"connect_timeout": 5},
+        "hide_parameters": True,
     }
     MAX_CONTENT_LENGTH = 1024 * 1024
-    TOKEN_TTL_SECONDS = 3600
     # werkzeug's method string: "scrypt" is its default strength (N=32768, r=8, p=1).
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash method, not a password)
+    # Throttling (app/api/limits.py). memory:// is per process: fine for one development server.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = "20 per minute; 200 per hour"
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per minute; 30 per hour"
+    REGISTER_LIMIT_PER_IP = "10 per hour"
     # OpenAPI document, served at /api/v1/openapi.json
     API_TITLE = "Items API"
     API_VERSION = "v1"
@@ -94,6 +114,14 @@ class Config:
     def __init__(self, environ: Mapping[str, str] | None = None):
         environ = os.environ if environ is None else environ
         self.SECRET_KEY = environ.get("SECRET_KEY") or self.default_secret_key()
+        self.TOKEN_TTL_SECONDS = _whole_number(
+            environ, "TOKEN_TTL_SECONDS", 3600, minimum=1, unit=" of seconds"
+        )
+        # How many proxies (the platform's router: 1) put the client's address in X-Forwarded-For.
+        self.TRUSTED_PROXIES = _whole_number(environ, "TRUSTED_PROXIES", 0, minimum=0, unit="")
+        self.RATELIMIT_STORAGE_URI = (
+            environ.get("RATELIMIT_STORAGE_URI", "").strip() or self.RATELIMIT_STORAGE_URI
+        )
         raw_url = environ.get("DATABASE_URL", "").strip()
         # None means "use the embedded server"; the app factory fills it in.
         self.SQLALCHEMY_DATABASE_URI: str | None = (
@@ -135,6 +163,13 @@ class ProductionConfig(Config):
     def validate(self) -> None:
         if not self.SECRET_KEY:
             raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+        if len(self.SECRET_KEY.encode()) < MIN_SECRET_KEY_BYTES:
+            # The length only: the secret itself is never printed.
+            raise ConfigError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when APP_ENV=production "
+                f"(it has {len(self.SECRET_KEY.encode())}); generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         super().validate()
 
 

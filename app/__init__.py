@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.flask_app import ApiFlask
 from config import INSTANCE_DIR, Config, config_from_env
 
 
 def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
     # Explicit, so the app and the release runner agree on where the dev database lives.
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    app = ApiFlask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(_as_config(config_class))
     resolve_database_uri(app)
+    register_proxy_fix(app)
     register_extensions(app)
+    register_throttling(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -36,6 +40,16 @@ def resolve_database_uri(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = dev_server().url().render_as_string(hide_password=False)
 
 
+def register_proxy_fix(app: Flask) -> None:
+    # Behind the platform's router every request comes from the router: throttling per client IP
+    # needs the address the router saw, and only the trusted hops of X-Forwarded-For are believed.
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
 def register_extensions(app: Flask) -> None:
     from app.extensions import api, db, migrate
 
@@ -45,13 +59,22 @@ def register_extensions(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
 
+def register_throttling(app: Flask) -> None:
+    from app.api.limits import register_limiter
+
+    register_limiter(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from app.api.items import bp as items_bp
+    from app.api.tokens import bp as tokens_bp
     from app.api.users import bp as users_bp
     from app.extensions import api
     from app.health import bp as health_bp
 
-    for blueprint in (health_bp, users_bp, items_bp):
+    # A doubled slash is a 404 (JSON), not Werkzeug's HTML redirect to the merged URL.
+    app.url_map.merge_slashes = False
+    for blueprint in (health_bp, users_bp, tokens_bp, items_bp):
         api.register_blueprint(blueprint)
 
 
@@ -61,11 +84,19 @@ def register_error_handlers(app: Flask) -> None:
     register(app)
 
 
+def register_security_headers(app: Flask) -> None:
+    from app.headers import register_security_headers as register
+
+    register(app)
+
+
 def register_commands(app: Flask) -> None:
     from flask_migrate.cli import db as db_group
 
     from app.cli import devdb
     from app.schema.cli import register as register_schema_commands
+    from app.users_cli import users
 
     app.cli.add_command(devdb)
+    app.cli.add_command(users)
     register_schema_commands(db_group)

@@ -40,6 +40,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, server_default=sa.func.now()
     )
+    # Every token carries the version it was issued under; bumping it (logout, password change,
+    # deactivation) revokes every older token at once.
+    token_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     items: Mapped[list[Item]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True

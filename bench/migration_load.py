@@ -145,7 +145,7 @@ def main() -> int:
     create_database(server, SEED_DB)
     seed(server.set(database=SEED_DB), size.items, size.users)
     signer = URLSafeTimedSerializer(SECRET, salt=TOKEN_SALT)
-    tokens = {user: signer.dumps({"sub": user}) for user in range(1, min(size.users, 20) + 1)}
+    tokens = {user: signer.dumps({"sub": user, "ver": 0}) for user in range(1, min(size.users, 20) + 1)}
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-migrations-") as folder:
         change_set = plant_change_set(MIGRATIONS_DIR, Path(folder) / "change_set")

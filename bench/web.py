@@ -19,7 +19,7 @@ from bench.openloop import Send
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SECRET = "bench-secret"  # noqa: S105 (signs the benchmark's own throwaway tokens)
+SECRET = "bench-secret-of-at-least-32-bytes"  # noqa: S105 (signs the benchmark's own throwaway tokens)
 MIX = "55% list, 25% get, 15% create, 5% update"
 WRITES = ("create", "update")
 

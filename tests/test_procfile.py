@@ -46,7 +46,7 @@ def call(base: str, method: str, path: str, body=None, token: str | None = None)
 def production_env(empty_database_url):
     return {
         "APP_ENV": "production",
-        "SECRET_KEY": "procfile-test-secret",
+        "SECRET_KEY": "procfile-test-secret-of-32-bytes-or-more",
         "DATABASE_URL": empty_database_url.render_as_string(hide_password=False),
     }
 
@@ -99,5 +99,5 @@ def test_release_then_web_serve_the_api(production_env):
     finally:
         server.send_signal(signal.SIGTERM)
         output = "".join(server.communicate(timeout=30))
-    assert "procfile-test-secret" not in output
+    assert "procfile-test-secret-of-32-bytes-or-more" not in output
     assert "Traceback" not in output

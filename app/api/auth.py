@@ -10,6 +10,7 @@ from flask_smorest import abort
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.api.pagination import MAX_ID
 from app.extensions import db
 from app.models import User
 
@@ -43,8 +44,19 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(user: User) -> tuple[str, int]:
+    """A token for `user`'s current token version: bumping the version revokes it."""
     ttl = current_app.config["TOKEN_TTL_SECONDS"]
-    return _serializer().dumps({"sub": user.id}), ttl
+    return _serializer().dumps({"sub": user.id, "ver": user.token_version}), ttl
+
+
+def revoke_tokens(user: User) -> None:
+    """Revoke every token issued to `user` so far (the caller commits)."""
+    user.token_version = User.token_version + 1
+
+
+def _is_int_in(value, low: int, high: int) -> bool:
+    # type(), not isinstance(): True is an int to Python, and {"sub": true} must not find user 1.
+    return type(value) is int and low <= value <= high
 
 
 def _unauthorized(message: str):
@@ -62,10 +74,17 @@ def user_from_request() -> User:
         _unauthorized("token expired")
     except BadSignature:
         _unauthorized("invalid token")
-    user_id = payload.get("sub") if isinstance(payload, dict) else None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    # Only a holder of SECRET_KEY can sign a payload, but its types are still checked, never trusted.
+    if not isinstance(payload, dict) or not (
+        _is_int_in(payload.get("sub"), 1, MAX_ID) and _is_int_in(payload.get("ver"), 0, MAX_ID)
+    ):
+        _unauthorized("invalid token")
+    # populate_existing: the row as it is now, even if this session saw the user before.
+    user = db.session.get(User, payload["sub"], populate_existing=True)
     if user is None or not user.is_active:
         _unauthorized("invalid token")
+    if user.token_version != payload["ver"]:
+        _unauthorized("token revoked")
     return user
 
 

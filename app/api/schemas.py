@@ -42,16 +42,9 @@ class StrictSchema(ma.Schema):
         unknown = ma.RAISE  # unknown fields are refused, not silently dropped
 
 
-class UserCreateSchema(StrictSchema):
-    email = fields.String(
-        required=True,
-        validate=[
-            validate.Length(max=320),
-            validate.Regexp(EMAIL_PATTERN, error="not a valid email address"),
-            valid_unicode,
-        ],
-    )
-    password = fields.String(
+def NewPassword() -> fields.String:
+    """A password being chosen: the strength rule, stated in the document (the users CLI applies it too)."""
+    return fields.String(
         required=True,
         load_only=True,
         validate=[
@@ -63,6 +56,24 @@ class UserCreateSchema(StrictSchema):
         ],
         metadata={"description": "8 to 128 characters, with a letter and a digit or symbol"},
     )
+
+
+def CurrentPassword() -> fields.String:
+    return fields.String(
+        required=True, load_only=True, validate=[validate.Length(max=PASSWORD_MAX), valid_unicode]
+    )
+
+
+class UserCreateSchema(StrictSchema):
+    email = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=320),
+            validate.Regexp(EMAIL_PATTERN, error="not a valid email address"),
+            valid_unicode,
+        ],
+    )
+    password = NewPassword()
     full_name = Text(max_length=255, allow_none=True)
 
 
@@ -77,9 +88,12 @@ class UserSchema(ma.Schema):
 
 class TokenRequestSchema(StrictSchema):
     email = fields.String(required=True, validate=[validate.Length(max=320), NO_NUL, valid_unicode])
-    password = fields.String(
-        required=True, load_only=True, validate=[validate.Length(max=PASSWORD_MAX), valid_unicode]
-    )
+    password = CurrentPassword()
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = CurrentPassword()
+    new_password = NewPassword()
 
 
 class TokenSchema(ma.Schema):
