@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from app.schema import ledger
 from app.schema.checksum import render_checksums
+from app.schema.squash.guard import replaced_by_squash
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,13 @@ def validate(connection: Connection, scripts: ScriptDirectory) -> list[Finding]:
     applied = {revision: entry for revision, entry in known.items() if entry.applied}
     files = {script.revision: script for script in scripts.walk_revisions()}
     checksums = render_checksums(scripts) if applied else {}
+    # A squash rewrites its own file and replaces older ones: that is the squash, not an edit.
+    squashed = replaced_by_squash(scripts)
     findings: list[Finding] = []
     for revision, entry in sorted(applied.items(), key=lambda item: item[1].applied_at):
         script = files.get(revision)
+        if revision in squashed:
+            continue
         if script is None:
             findings.append(
                 Finding("gone", revision, f"gone: revision {revision} is applied here but its file is gone")

@@ -105,6 +105,9 @@ def alter_column(context, revision, op):
 def add_column(context, revision, op):
     if not _existing(op.table_name):
         return op
+    # IF NOT EXISTS: a revision that also runs `safe` helpers commits this step before them, so a
+    # retry after a lock timeout (or a crash) must find the column there and go on.
+    op.if_not_exists = True
     column, result = op.column, [op]
     enum = enum_type(column.type)
     if enum is not None:

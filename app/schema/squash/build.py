@@ -34,6 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from app.database_admin import create_database, drop_database
+from app.schema import ledger
 from app.schema.catalog import diff, schema_text
 from app.schema.squash.plan import SquashPlan, SquashRefused, plan_squash
 from app.schema.squash.render import render_squash
@@ -63,6 +64,8 @@ def squash(
     """Squash `revision_range` of the history in `directory`, using scratch databases on the
     server of `server_url`. Raises SquashRefused (nothing written) when it cannot."""
     directory = Path(directory)
+    # Every migrated database has the ledger (env.py creates it): it is bookkeeping, not schema.
+    exclude_tables = (ledger.TABLE, *exclude_tables)
     if not message.strip():
         raise SquashRefused('a squash needs a message: -m "squash of the first N revisions"')
     scripts = ScriptDirectory(str(directory))
