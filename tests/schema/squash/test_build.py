@@ -20,7 +20,7 @@ from app.schema.squash import build
 from app.schema.squash.plan import SquashRefused
 from app.schema.state import alembic_config
 from bench.history import build_history
-from tests.schema.squash.conftest import SYNTHETIC, TARGET, migrate
+from tests.schema.squash.conftest import PROJECT_REVISIONS, SYNTHETIC, TARGET, migrate
 
 
 def test_the_squash_builds_exactly_the_replayed_schema(long_history, make_database):
@@ -42,7 +42,7 @@ def test_the_squash_keeps_b_and_sets_the_replaced_files_aside(long_history):
     squashed = ScriptDirectory(str(long_history.squashed))
     remaining = {s.revision for s in squashed.walk_revisions()}
     replaced = {s.revision for s in original.walk_revisions()} - remaining
-    assert len(replaced) == 3 + 8  # the project's three and synthetic 0..7; synthetic 8 is TARGET
+    assert len(replaced) == PROJECT_REVISIONS + 8  # the project's and synthetic 0..7; synthetic 8 is TARGET
     squash = squashed.get_revision(TARGET)
     assert squash.down_revision is None
     assert set(squash.module.replaces) == replaced
