@@ -22,6 +22,8 @@ SYNTHETIC = 12
 TARGET = synthetic_revision_id(8)
 PART_WAY = synthetic_revision_id(3)
 BEYOND = synthetic_revision_id(10)
+# The project's own revisions, under the synthetic ones (counted, so a new revision breaks nothing).
+PROJECT_REVISIONS = len(list(ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()))
 
 
 @dataclass(frozen=True)

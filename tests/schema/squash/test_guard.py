@@ -14,7 +14,7 @@ from app.schema.catalog import compare
 from app.schema.squash.guard import replaced_by_squash, squash_refusal
 from tests.cli_helpers import assert_clean_failure, run
 from tests.db_helpers import config_for
-from tests.schema.squash.conftest import BEYOND, PART_WAY, TARGET, current, migrate
+from tests.schema.squash.conftest import BEYOND, PART_WAY, PROJECT_REVISIONS, TARGET, current, migrate
 
 
 def applied_steps(caplog) -> list[str]:
@@ -105,5 +105,5 @@ def test_the_guard_wraps_flask_db_upgrade_once_however_many_apps_are_built(empty
 def test_the_revisions_a_squash_stands_for(long_history):
     covered = replaced_by_squash(ScriptDirectory(str(long_history.squashed)))
     assert covered[TARGET] == TARGET and covered[PART_WAY] == TARGET
-    assert BEYOND not in covered and len(covered) == 3 + 9
+    assert BEYOND not in covered and len(covered) == PROJECT_REVISIONS + 9
     assert replaced_by_squash(ScriptDirectory(str(long_history.original))) == {}

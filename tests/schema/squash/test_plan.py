@@ -12,6 +12,7 @@ from app import create_app
 from app.schema.squash.plan import SquashRefused, plan_squash
 from bench.history import build_history, synthetic_revision_id
 from tests.db_helpers import config_for
+from tests.schema.squash.conftest import PROJECT_REVISIONS
 
 REVISION = '''"""{message}"""
 
@@ -54,7 +55,7 @@ def test_the_plan_replaces_every_ancestor_of_b_and_keeps_b(history):
     squash = plan(history, SYN(2))
     assert squash.target.revision == SYN(2) and squash.base is None
     assert [s.revision for s in squash.replaced][-3:] == [SYN(0), SYN(1), SYN(2)]
-    assert len(squash.replaced) == 6 and SYN(2) not in squash.replaced_ids
+    assert len(squash.replaced) == PROJECT_REVISIONS + 3 and SYN(2) not in squash.replaced_ids
     assert plan(history, f"base:{SYN(2)}").replaced_ids == squash.replaced_ids
 
 
