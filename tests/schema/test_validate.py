@@ -123,7 +123,8 @@ def test_a_database_migrated_before_the_ledger_adopts_it(planted):
 
     result = run([*RUNNER, "--directory", str(directory)], database_url=url)
     assert result.returncode == 0, result.stderr
-    assert "adopted 4 revision(s)" in result.stderr
+    applied = len(list(ScriptDirectory(str(directory)).walk_revisions()))  # the project's + the planted one
+    assert f"adopted {applied} revision(s)" in result.stderr
     with engine.connect() as connection:
         latest = ledger.latest(connection)
     engine.dispose()
