@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import logging
 from pathlib import Path
 
 from alembic import context as alembic_context
@@ -89,9 +90,13 @@ def render_checksums(
     after it. Safe to call while an online migration is running (its `context` proxy is restored).
     """
     saved = getattr(alembic_context, "_proxy", None)
+    # The offline pass would log "Running upgrade A -> B" for revisions that are not being run.
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    was_disabled, migration_log.disabled = migration_log.disabled, True
     try:
         return _render(scripts, destination, starting_rev)
     finally:
+        migration_log.disabled = was_disabled
         if saved is not None:
             saved._install_proxy()
 
