@@ -116,7 +116,8 @@ def test_the_guides_example_workflow(project, empty_database_url):
     [new_file] = set(versions.glob("*.py")) - before
     assert new_file.name.endswith("_add_priority_to_items.py")
     assert (
-        "op.add_column('items', sa.Column('priority', sa.Integer(), nullable=True))" in new_file.read_text()
+        "op.add_column('items', sa.Column('priority', sa.Integer(), nullable=True), if_not_exists=True)"
+        in new_file.read_text()
     )
     assert "Running post write hook 'migration_lint'" in migrate.stdout + migrate.stderr
     revision = new_file.name.split("_")[2]
