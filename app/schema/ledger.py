@@ -128,28 +128,25 @@ def record(
     )
 
 
-def latest(connection: Connection) -> dict[str, Entry]:
-    """The latest row of each revision the ledger knows."""
+def _latest_per_revision(connection: Connection, where: str = "") -> dict[str, Entry]:
     rows = connection.execute(
         sa.text(
             f"SELECT DISTINCT ON (revision) revision, checksum, direction, applied_at, duration_ms, "
             f"app_version, db_role, client_host, previous_checksum, reason FROM {TABLE} "
-            "ORDER BY revision, id DESC"
+            f"{where} ORDER BY revision, id DESC"
         )
     )
     return {row.revision: Entry(*row) for row in rows}
+
+
+def latest(connection: Connection) -> dict[str, Entry]:
+    """The latest row of each revision the ledger knows."""
+    return _latest_per_revision(connection)
 
 
 def last_applied(connection: Connection) -> dict[str, Entry]:
     """The latest upgrade row of each revision (when and by which version it really ran)."""
-    rows = connection.execute(
-        sa.text(
-            f"SELECT DISTINCT ON (revision) revision, checksum, direction, applied_at, duration_ms, "
-            f"app_version, db_role, client_host, previous_checksum, reason FROM {TABLE} "
-            "WHERE direction IN ('upgrade', 'adopt') ORDER BY revision, id DESC"
-        )
-    )
-    return {row.revision: Entry(*row) for row in rows}
+    return _latest_per_revision(connection, "WHERE direction IN ('upgrade', 'adopt')")
 
 
 def applied_when(connection: Connection) -> dict[str, str]:
