@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import random
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -39,10 +41,11 @@ ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"run_migration:schema").diges
 # How pg_locks shows a bigint advisory key: high and low 32 bits, objsubid 1.
 _LOCK_CLASSID = (ADVISORY_LOCK_KEY >> 32) & 0xFFFFFFFF
 _LOCK_OBJID = ADVISORY_LOCK_KEY & 0xFFFFFFFF
-_HELD = sa.text(
+_HELD_SQL = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-    "AND granted AND classid = :classid AND objid = :objid AND objsubid = 1"
+    f"AND granted AND classid = {_LOCK_CLASSID} AND objid = {_LOCK_OBJID} AND objsubid = 1"
 )
+_HELD = sa.text(_HELD_SQL)
 
 QUERY_CANCELED = "57014"
 POOLER_REFUSAL = (
@@ -152,27 +155,42 @@ class MigrationLock:
             self.sleep(0.2 + random.random() * 0.3)  # noqa: S311 (jitter, not security)
 
     def watch(self) -> None:
-        """From now on a thread keeps the lock session busy with one-second sleeps, so the end of that
-        session (a terminated backend, a dropped connection) is noticed at once, and verify() costs
-        no round trip before each revision. Queries never look long-running in pg_stat_activity."""
+        """From now on a thread watches the lock session, so the end of that session (a terminated
+        backend, a dropped connection) is noticed at once and verify() costs no round trip before
+        each revision.
+
+        The thread waits on the session's socket, not in a query: a backend running a statement (even
+        `pg_sleep`) holds a snapshot, and CREATE INDEX CONCURRENTLY on the migration session waits for
+        every older snapshot to finish, so a sleeping lock session would make each concurrent build
+        hit lock_timeout. An idle session holds none. PostgreSQL sends nothing to an idle session
+        except when it ends it; when the socket turns readable, or once a second, the thread checks
+        the lock with one short query in its own transaction."""
         if self._watcher is not None:
             return
         self.verify("applying the first revision")  # one real check, on the session itself
+        self._wake = os.pipe()  # written to by _stop_watching, so the thread leaves its select at once
         self._watcher = threading.Thread(target=self._watch, name="run_migration lock watch", daemon=True)
         self._watcher.start()
 
     def _watch(self) -> None:
-        # The raw DBAPI cursor: this thread is the only user of the lock session from now on.
-        cursor = self.connection.connection.dbapi_connection.cursor()
+        # The raw DBAPI connection: this thread is the only user of the lock session from now on.
+        dbapi_connection = self.connection.connection.dbapi_connection
         while not self._stopping.is_set():
+            with contextlib.suppress(OSError, ValueError):
+                select.select([dbapi_connection.fileno(), self._wake[0]], [], [], 1.0)
+            if self._stopping.is_set():
+                return
             try:
-                cursor.execute("SELECT pg_sleep(1) /* run_migration: holds the migration lock */")
-            except psycopg2.Error as exc:
-                if self._stopping.is_set():
-                    return
-                if exc.pgcode == QUERY_CANCELED:  # a server-wide statement_timeout: sleep again
-                    continue
-                self.lost = error_summary(exc)
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(_HELD_SQL)
+                    held = cursor.fetchone()[0]
+                dbapi_connection.commit()
+            except (psycopg2.Error, OSError) as exc:
+                if not self._stopping.is_set():
+                    self.lost = error_summary(exc)
+                return
+            if not held:
+                self.lost = "pg_locks no longer shows it"
                 return
 
     def verify(self, before: str) -> None:
@@ -182,8 +200,8 @@ class MigrationLock:
                 raise LockLost(_lost(before, f"its session ended ({self.lost or 'watcher stopped'})"))
             return
         try:
-            key = {"classid": _LOCK_CLASSID, "objid": _LOCK_OBJID}
-            held = self.connection.execute(_HELD, key).scalar_one()
+            held = self.connection.execute(_HELD).scalar_one()
+            self.connection.commit()  # an open transaction would hold back CREATE INDEX CONCURRENTLY
         except DBAPIError as exc:
             raise LockLost(_lost(before, f"its session ended ({error_summary(exc)})")) from None
         if not held:
@@ -193,11 +211,15 @@ class MigrationLock:
         if self._watcher is None:
             return
         self._stopping.set()
+        os.write(self._wake[1], b"x")
+        self._watcher.join(timeout=1.0)  # at most one short query away
         dbapi_connection = self.connection.connection.dbapi_connection
-        while self._watcher.is_alive():
+        while self._watcher.is_alive():  # that query is stuck (a dead network): cancel it
             with contextlib.suppress(psycopg2.Error):
                 dbapi_connection.cancel()
             self._watcher.join(timeout=0.1)
+        for fd in self._wake:
+            os.close(fd)
         self._watcher = None
 
     def _discard(self) -> None:
@@ -209,6 +231,9 @@ class MigrationLock:
     def close(self) -> None:
         if self.connection is not None:
             self._stop_watching()
+            if self.lost:  # the session is gone: nothing to roll back, do not hand it back to the pool
+                self._discard()
+                return
             with contextlib.suppress(DBAPIError):
                 self.connection.close()
             self.connection = None
