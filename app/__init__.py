@@ -1,15 +1,24 @@
-"""The application factory."""
+"""The application factory.
+
+Everything web-facing is imported inside the factory: `app.schema` (the release runner, the
+migration tooling) is a subpackage of `app`, and a release phase should not pay for Flask-Smorest,
+marshmallow and the limiter just to run migrations.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from app.flask_app import ApiFlask
 from config import INSTANCE_DIR, Config, config_from_env
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config_class: type[Config] | Config | None = None) -> Flask:
     """Build the app. With no argument the configuration comes from APP_ENV and the environment."""
+    from app.flask_app import ApiFlask
+
     # Explicit, so the app and the release runner agree on where the dev database lives.
     app = ApiFlask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(_as_config(config_class))

@@ -1,4 +1,9 @@
-"""Run the project's commands the way a developer does: in a subprocess, from the repo root."""
+"""Run the project's commands the way a developer does: in their own process, from the repo root.
+
+Our Python commands (`flask ...`, `python run_migration.py`, `python -m bench...`) run in a child
+forked from the test worker, which skips the interpreter's second of imports (tests/forked.py);
+everything else, and any call with `fresh=True`, is a new process from exec.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import sys
 from pathlib import Path
 
 from sqlalchemy.engine import URL
+
+from tests import forked
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -23,24 +30,46 @@ def environment(database_url: URL | str | None = None, **env: str) -> dict[str, 
     return {**environ, **env}
 
 
-def run(args: list[str], database_url: URL | str | None = None, timeout: float = 120, **env):
+def run(
+    args: list[str],
+    database_url: URL | str | None = None,
+    timeout: float = 120,
+    *,
+    cwd: Path = PROJECT_ROOT,
+    stdin=None,
+    fresh: bool = False,
+    **env,
+):
+    """Run a command to the end: a CompletedProcess with text stdout and stderr."""
+    environ = environment(database_url, **env)
+    if not fresh and forked.entry_point(args):
+        return forked.run(args, cwd=cwd, env=environ, timeout=timeout, stdin=stdin)
     return subprocess.run(
         args,
-        cwd=PROJECT_ROOT,
-        env=environment(database_url, **env),
+        cwd=cwd,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        stdin=stdin if stdin is not None else subprocess.DEVNULL,
     )
 
 
-def spawn(args: list[str], database_url: URL | str | None = None, *, capture: bool = False, **env):
-    """Start a command in the background (stderr kept as text when `capture`)."""
+def spawn(
+    args: list[str],
+    database_url: URL | str | None = None,
+    *,
+    capture: bool = False,
+    fresh: bool = False,
+    **env,
+):
+    """Start a command in the background (stdout and stderr kept as text when `capture`)."""
+    environ = environment(database_url, **env)
+    if not fresh and forked.entry_point(args):
+        return forked.ForkedProcess(args, cwd=PROJECT_ROOT, env=environ, capture=capture)
     output = subprocess.PIPE if capture else subprocess.DEVNULL
-    return subprocess.Popen(
-        args, cwd=PROJECT_ROOT, env=environment(database_url, **env), stdout=output, stderr=output, text=True
-    )
+    return subprocess.Popen(args, cwd=PROJECT_ROOT, env=environ, stdout=output, stderr=output, text=True)
 
 
 def flask(*args: str, **kwargs):
