@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.schema import lint_hook  # noqa: F401 (registers the post-write hook named in alembic.ini)
 from app.schema.squash.cli import guard_upgrade, squash_command
 from app.schema.state import MIGRATIONS_DIR
 from config import error_summary

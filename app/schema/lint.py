@@ -1,4 +1,5 @@
-"""`python -m app.schema.lint FILE...`: the post-write hook of `flask db migrate`.
+"""The review of new revision files, as the post-write hook of `flask db migrate` runs it
+(app/schema/lint_hook.py, in-process) and as `python -m app.schema.lint FILE...` still does.
 
 It prints the review's findings for the new revision files and always exits 0 (the hook never
 fails the write; `flask db lint` is the gate). The review itself is app.schema.review; its public
@@ -8,17 +9,18 @@ names are re-exported here for callers of the earlier single-module linter.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from app.schema.review import Finding, LintError, MigrationLinter, RevisionReport, format_report
 
 __all__ = ["Finding", "LintError", "MigrationLinter", "RevisionReport", "format_report", "main"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, directory: Path | None = None) -> int:
     """Post-write hook: print the findings for the given revision files; never fail the write."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        linter = MigrationLinter()
+        linter = MigrationLinter() if directory is None else MigrationLinter(directory)
         scripts = [linter.select(path) for path in argv]
         reports = linter.lint([s for group in scripts for s in group])
     except LintError as exc:

@@ -4,12 +4,11 @@ questions and their options (--rename, --backfill), bad input, and output withou
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 import sqlalchemy as sa
 
-from tests.cli_helpers import BIN, environment
+from tests.cli_helpers import BIN, run
 from tests.project_copy import copy_project
 from tests.schema.autogenerate.corpus import ITEM_LAST
 from tests.schema.autogenerate.scratch import edited_models
@@ -39,22 +38,13 @@ def migrate(project, database_url, engine):
     original = set(versions.iterdir())
     models = project / "app" / "models.py"
 
-    def run(*args, patches=(), stdin=None):
+    def migrate_in_copy(*args, patches=(), stdin=None):
         models.write_text(edited_models(*patches))
-        result = subprocess.run(
-            [str(BIN / "flask"), "db", "migrate", *args],
-            cwd=project,
-            env=environment(database_url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        )
+        result = run([str(BIN / "flask"), "db", "migrate", *args], database_url, cwd=project, stdin=stdin)
         result.written = [p for p in set(versions.iterdir()) - original if p.suffix == ".py"]
         return result
 
-    yield run
+    yield migrate_in_copy
     for path in set(versions.iterdir()) - original:
         if path.is_file():
             path.unlink()
