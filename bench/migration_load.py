@@ -178,7 +178,7 @@ def main() -> int:
                 results.append(run_scenario(scenario, app=app, server=server, size=size, tokens=tokens))
             print("scenario d: no-op release ...", flush=True)
             env = {"DATABASE_URL": server.set(database=SEED_DB).render_as_string(hide_password=False)}
-            noop = measure_noop(size.noop_runs, env)
+            noop = measure_noop(size.noop_runs, env, at_head=True)  # seed() migrated it
         finally:
             app.stop()
             drop_database(server, RUN_DB)

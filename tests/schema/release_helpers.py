@@ -55,13 +55,17 @@ def wait_for(engine, sql: str, timeout: float = 60, **params) -> None:
     raise AssertionError(f"timed out after {timeout}s waiting for: {sql}")
 
 
-def hold_items_lock(engine, seconds: float, after_query_like: str | None = None) -> threading.Thread:
+def hold_items_lock(
+    engine, seconds: float, after_query_like: str | None = None, release: threading.Event | None = None
+) -> threading.Thread:
     """A session idle in a transaction that has read `items` (ACCESS SHARE).
 
     It holds the lock for `seconds`; with `after_query_like`, for `seconds` after another session
     was first seen running such a query (so a slow process start does not eat the blocking time).
+    Setting `release` lets it go early (the test has seen what it waited for).
     """
     ready = threading.Event()
+    release = release or threading.Event()
 
     def blocker():
         with engine.connect() as connection:
@@ -74,7 +78,7 @@ def hold_items_lock(engine, seconds: float, after_query_like: str | None = None)
                     "AND datname = current_database()",
                     q=after_query_like,
                 )
-            time.sleep(seconds)
+            release.wait(seconds)
             connection.rollback()
 
     thread = threading.Thread(target=blocker, daemon=True)

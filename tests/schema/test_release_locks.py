@@ -57,7 +57,7 @@ class Readers:
         self.thread.join(timeout=30)
 
 
-BLOCKER_SECONDS = 3.0
+BLOCKER_SECONDS = 2.0
 
 
 def test_lock_timeout_keeps_readers_moving_where_stock_upgrade_stalls_them(engine, database_url):
@@ -94,8 +94,10 @@ def test_lock_timeout_keeps_readers_moving_where_stock_upgrade_stalls_them(engin
 
 def test_gives_up_when_the_lock_never_frees_within_retry_for(engine, database_url):
     run_alembic(engine, command.downgrade, FIRST)
-    blocker = hold_items_lock(engine, 4.0, after_query_like=ALTER_ITEMS)
+    release = threading.Event()
+    blocker = hold_items_lock(engine, 30.0, after_query_like=ALTER_ITEMS, release=release)
     result = runner("--lock-timeout", "100", "--retry-for", "1", database_url=database_url)
+    release.set()  # held until the runner gave up
     blocker.join()
     assert_clean_failure(result, "could not take its locks within 1s")
     assert result.returncode == 1
@@ -121,7 +123,7 @@ def test_a_lost_lock_stops_the_release_before_the_next_revision(engine, database
         "d1slow",
         upgrade="""
             op.add_column("items", sa.Column("slow_col", sa.Integer()))
-            op.execute("SELECT pg_sleep(3)")
+            op.execute("SELECT pg_sleep(2)")
         """,
     )
     plant(
@@ -134,7 +136,7 @@ def test_a_lost_lock_stops_the_release_before_the_next_revision(engine, database
     wait_for(
         engine,
         "SELECT count(*) FROM pg_stat_activity "
-        "WHERE query = 'SELECT pg_sleep(3)' AND datname = current_database()",
+        "WHERE query = 'SELECT pg_sleep(2)' AND datname = current_database()",
     )
     # An operator (or a network blip) ends the session that holds the lock, mid-revision.
     with engine.begin() as connection:
@@ -183,7 +185,7 @@ def test_lost_connection_while_waiting_for_the_lock_is_exit_3_after_wait(engine,
         with engine.connect() as holder:
             holder.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
             holder.commit()
-            process = spawn_runner("--wait", "4", database_url=database_url)
+            process = spawn_runner("--wait", "3", database_url=database_url)
             read_until(process, "waiting for the migration lock")
             with admin.connect() as connection:
                 # The database stops accepting connections, and the runner's session is gone.
