@@ -27,7 +27,8 @@ def environment(database_url: URL | str | None = None, **env: str) -> dict[str, 
         if isinstance(database_url, URL):
             database_url = database_url.render_as_string(hide_password=False)
         environ["DATABASE_URL"] = database_url
-    return {**environ, **env}
+    # No .pyc for files a test edits within the same second (see tests/conftest.py).
+    return {**environ, "PYTHONDONTWRITEBYTECODE": "1", **env}
 
 
 def run(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,12 @@ from app.embedded_db import EmbeddedPostgres
 from app.extensions import db as flask_db
 from config import normalise_database_url
 from tests.db_helpers import config_for, run_alembic
+
+# `make test` lets pytest cache bytecode (its assertion rewrite of plugin modules is costly), but from
+# here on nothing writes any: tests edit revision files and models within the same second, often
+# keeping their size, and a .pyc written for the old text would be loaded for the new one.
+# Commands the tests start get PYTHONDONTWRITEBYTECODE=1 (tests/cli_helpers.py) for the same reason.
+sys.dont_write_bytecode = True
 
 # "gw0", "gw1", ... under pytest-xdist; "main" in a serial run.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
