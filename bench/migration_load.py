@@ -67,7 +67,7 @@ class Size:
 
 
 FULL = Size(items=1_000_000, users=100, rate=80, before=5, after=5, blocker=5, noop_runs=5, web_workers=4)
-QUICK = Size(items=2_000, users=5, rate=10, before=0.3, after=0.3, blocker=0.5, noop_runs=1, web_workers=2)
+QUICK = Size(items=2_000, users=5, rate=10, before=0.2, after=0.2, blocker=0.4, noop_runs=1, web_workers=1)
 
 
 @dataclass

@@ -68,13 +68,23 @@ def run(name: str, args: list[str], out: Path) -> tuple[bool, float]:
     return done.returncode == 0, time.monotonic() - started
 
 
+def load_verdict(loads: tuple[str, str]) -> str:
+    """Whether the 1-minute load averages say the benchmark had the machine to itself."""
+    try:
+        busiest = max(float(load.split(" / ")[0]) for load in loads)
+    except ValueError:
+        return "load unknown"
+    if busiest > (os.cpu_count() or 1):
+        return "above the core count: other work shared the machine and the numbers are pessimistic"
+    return "at most the core count: nothing else of note ran"
+
+
 def section(ran: dict[str, tuple[bool, float]], started: datetime.datetime, loads: tuple[str, str]) -> str:
     lines = [
         BEGIN,
         f"Last run: {started:%Y-%m-%d %H:%M} UTC, `make bench` on {cpu_model()} ({os.cpu_count()} cores), "
         f"Python {platform.python_version()}; load average (1 / 5 / 15 min) {loads[0]} at the start and "
-        f"{loads[1]} at the end (above the core count, other work shared the machine and the numbers "
-        "are pessimistic).",
+        f"{loads[1]} at the end ({load_verdict(loads)}).",
     ]
     for name, (ok, seconds) in ran.items():
         title = SCRIPTS[name][0]

@@ -72,3 +72,12 @@ def test_make_bench_rewrites_only_the_marked_readme_section(tmp_path, monkeypatc
     assert text.startswith("# Title\n\nintro\n\n") and text.endswith("\n\n## Next\n")
     assert "old numbers" not in text and "| check | before | now |" in text
     assert "Last run: " in text and "load average" in text
+
+
+def test_the_readme_says_whether_the_machine_was_quiet(monkeypatch):
+    from bench import run_all
+
+    monkeypatch.setattr(run_all.os, "cpu_count", lambda: 2)
+    assert "nothing else of note ran" in run_all.load_verdict(("0.8 / 1.6 / 1.6", "1.0 / 1.5 / 1.7"))
+    assert "pessimistic" in run_all.load_verdict(("0.8 / 1.6 / 1.6", "6.5 / 3.0 / 2.0"))
+    assert run_all.load_verdict(("unknown", "unknown")) == "load unknown"
