@@ -147,3 +147,28 @@ def pytest_terminal_summary(terminalreporter):
             "numprocesses", None
         )
         terminalreporter.write_line(f"make test wall time: {elapsed:.0f} s (workers: {workers or 1})")
+
+
+# The longest tests (5-15 s each: real processes, waits) are handed out first, so the short ones fill
+# in around them on the other workers instead of one long test finishing alone at the end.
+LONGEST_FIRST = (
+    "tests/test_bench.py::test_quick_benchmark_runs_and_reports",
+    "tests/test_docs.py::test_the_guides_example_workflow",
+    "tests/api/test_openapi.py::test_fuzz_authenticated",
+    "tests/test_bench_history_release.py",
+    "tests/test_bench_history_review.py",
+    "tests/test_docs.py::test_reset_migrations_keeps_the_old_files_and_data",
+    "tests/schema/test_release_locks.py",
+    "tests/schema/autogenerate/test_live_writes.py",
+    "tests/schema/squash/test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        for position, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return position
+        return len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: everything else keeps its order
