@@ -94,10 +94,11 @@ def make_database(server_url):
         drop_database(server_url, name)
 
 
-def upgrade(url: URL, revision: str = "head") -> None:
+def upgrade(url: URL, revision: str = "head", **config) -> None:
+    """Migrate the database at `url` (Alembic config attributes in `config`, e.g. directory=...)."""
     engine = sa.create_engine(url)
     try:
-        run_alembic(engine, command.upgrade, revision)
+        run_alembic(engine, command.upgrade, revision, **config)
     finally:
         engine.dispose()
 

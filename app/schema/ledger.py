@@ -17,6 +17,7 @@ repair` on a revision whose file is gone).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from app.schema.checksum import render_checksums
+from app.schema.checksum import render_checksums, source_checksum
 from app.schema.state import read_applied
 
 TABLE = "migration_ledger"
@@ -181,8 +182,9 @@ def unrecorded(connection: Connection, scripts: ScriptDirectory) -> list[str]:
     return sorted(r for r in applied if not (r in known and known[r].applied))
 
 
-def adopt(connection: Connection, scripts: ScriptDirectory) -> list[str]:
-    """Record, as `adopt`, the applied revisions the ledger lacks (today's files as their checksum).
+def adopt(connection: Connection, scripts: ScriptDirectory, log: logging.Logger | None = None) -> list[str]:
+    """Record, as `adopt`, the applied revisions the ledger lacks (today's files as their checksum),
+    saying so on `log` when there were any.
 
     Creates the ledger if needed; commits when the caller had no transaction open.
     """
@@ -192,11 +194,15 @@ def adopt(connection: Connection, scripts: ScriptDirectory) -> list[str]:
     if missing:
         current = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
         checksums = render_checksums(scripts, tuple(current))
-        from app.schema.checksum import source_checksum
-
         for revision in missing:
             checksum = checksums.get(revision) or source_checksum(scripts.get_revision(revision).path)
             record(connection, revision, checksum, "adopt")
+        if log is not None:
+            log.info(
+                "ledger: adopted %d revision(s) applied before the ledger recorded them "
+                "(their checksums are taken from today's files)",
+                len(missing),
+            )
     if own:
         connection.commit()
     return missing

@@ -48,13 +48,7 @@ def prepare(connection: Connection, scripts: ScriptDirectory, destination) -> Re
     Alembic still runs one transaction per revision.
     """
     own = not connection.in_transaction()
-    adopted = ledger.adopt(connection, scripts)
-    if adopted:
-        log.info(
-            "ledger: adopted %d revision(s) applied before the ledger recorded them "
-            "(their checksums are taken from today's files)",
-            len(adopted),
-        )
+    ledger.adopt(connection, scripts, log)
     current = MigrationContext.configure(connection).get_current_heads()
     if own and connection.in_transaction():
         connection.commit()

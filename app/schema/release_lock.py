@@ -47,7 +47,6 @@ _HELD_SQL = (
 )
 _HELD = sa.text(_HELD_SQL)
 
-QUERY_CANCELED = "57014"
 POOLER_REFUSAL = (
     "the database URL goes through a transaction-pooling connection pooler (e.g. PgBouncer with "
     "pool_mode=transaction): the migration lock and settings need a server session of their own; "

@@ -27,13 +27,7 @@ def check_before_apply(
 ) -> None:
     """Adopt earlier revisions into the ledger, then refuse (exit 6) on a changed, gone or skipped
     revision unless `accept_changed`, and on a drifted schema when `check_drift`."""
-    adopted = ledger.adopt(connection, scripts)
-    if adopted:
-        log.info(
-            "ledger: adopted %d revision(s) applied before the ledger recorded them "
-            "(their checksums are taken from today's files)",
-            len(adopted),
-        )
+    ledger.adopt(connection, scripts, log)
     findings = validate(connection, scripts)
     connection.commit()
     for finding in findings:

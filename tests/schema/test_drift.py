@@ -7,14 +7,12 @@ import sys
 
 import psycopg2
 import pytest
-import sqlalchemy as sa
-from alembic import command
 from alembic.script import ScriptDirectory
 
 from app.database_admin import admin_connect
 from app.schema.drift import find_drift
 from tests.cli_helpers import assert_clean_failure, flask, run
-from tests.db_helpers import run_alembic
+from tests.conftest import upgrade
 from tests.schema.planting import copy_migrations, plant
 
 FAILS = "fails: "
@@ -31,11 +29,7 @@ def migrated(make_database, tmp_path):
     directory = copy_migrations(tmp_path)
     plant(directory, "mood00000001", MOOD)
     url = make_database()
-    engine = sa.create_engine(url)
-    try:
-        run_alembic(engine, command.upgrade, "head", directory=directory)
-    finally:
-        engine.dispose()
+    upgrade(url, directory=directory)
     return url, ScriptDirectory(str(directory))
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.script import ScriptDirectory
 
 from app.schema import ledger
 from app.schema.validate import validate
 from tests.cli_helpers import assert_clean_failure, flask, run
-from tests.db_helpers import run_alembic
+from tests.conftest import upgrade
 from tests.schema.planting import HEAD, copy_migrations, plant
 
 RUNNER = [sys.executable, "run_migration.py", "--wait", "5"]
@@ -25,11 +24,7 @@ def planted(make_database, tmp_path):
     directory = copy_migrations(tmp_path)
     plant(directory, "chk000000001", 'op.execute("CREATE TABLE audit (a integer)")')
     url = make_database()
-    engine = sa.create_engine(url)
-    try:
-        run_alembic(engine, command.upgrade, "head", directory=directory)
-    finally:
-        engine.dispose()
+    upgrade(url, directory=directory)
     return url, directory, next((directory / "versions").glob("*chk000000001*"))
 
 
