@@ -45,6 +45,10 @@ _db_counter = itertools.count()
 # A throwaway server need not survive a power cut: skipping the disk flushes makes every
 # CREATE DATABASE and commit cheaper without changing what any statement does.
 THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+# Nor need it live on disk. On this machine's ext4, creating a database's ~650 files costs ~150 ms of
+# kernel time per CREATE DATABASE (one per test); in RAM (tmpfs) it is ~15 ms, and the server starts
+# in half the time. Used when the machine has a tmpfs with room; otherwise the usual temp folder.
+RAM_FOLDER, RAM_FOLDER_MIN_FREE = Path("/dev/shm"), 2 * 1024**3  # noqa: S108 (mkdtemp in it)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +58,7 @@ def server_url():
     if given:
         yield normalise_database_url(given)
         return
-    folder = Path(tempfile.mkdtemp(prefix="pgtest-"))
+    folder = Path(tempfile.mkdtemp(prefix="pgtest-", dir=_ram_folder()))
     server = EmbeddedPostgres(folder / "pgdata")
     url = server.start(database="postgres")
     _apply_throwaway_settings(url)
@@ -63,6 +67,15 @@ def server_url():
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ram_folder() -> Path | None:
+    try:
+        stats = os.statvfs(RAM_FOLDER)
+    except OSError:
+        return None
+    roomy = stats.f_bavail * stats.f_frsize >= RAM_FOLDER_MIN_FREE
+    return RAM_FOLDER if roomy and os.access(RAM_FOLDER, os.W_OK) else None
 
 
 def _apply_throwaway_settings(url: URL) -> None:

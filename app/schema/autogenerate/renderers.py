@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import render
 from alembic.autogenerate.api import AutogenContext
+from alembic.operations import ops as alembic_ops
 
 from app.schema.autogenerate import ops
 
@@ -18,9 +19,19 @@ def _call(context: AutogenContext, function: str, *args, **kwargs) -> str:
 
 @render.renderers.dispatch_for(ops.CreateIndexConcurrently)
 def _create_index(context, op):
-    return _call(
-        context, "create_index_concurrently", op.name, op.table_name, op.columns, unique=op.unique, **op.kw
-    )
+    # Alembic's own helpers write the columns and options: expressions become sa.literal_column(...),
+    # a partial index's WHERE becomes sa.text(...), as in the op.create_index they replace.
+    index = alembic_ops.CreateIndexOp(
+        op.name, op.table_name, op.columns, unique=op.unique, **op.kw
+    ).to_index()
+    columns = ", ".join(render._get_index_rendered_expressions(index, context))
+    options = [
+        *(["unique=True"] if op.unique else []),
+        *render._render_dialect_kwargs_items(context, index.dialect_kwargs),
+    ]
+    context.imports.add(IMPORT)
+    arguments = ", ".join([repr(op.name), repr(op.table_name), f"[{columns}]", *options])
+    return f"safe.create_index_concurrently({arguments})"
 
 
 @render.renderers.dispatch_for(ops.DropIndexConcurrently)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextvars
 
+import sqlalchemy as sa
 from alembic.autogenerate.rewriter import Rewriter
 from alembic.operations import ops as alembic_ops
+from sqlalchemy.dialects import postgresql
 
 from app.schema.autogenerate import ops
 from app.schema.autogenerate.answers import Answers, AutogenerateRefused
@@ -27,6 +29,8 @@ _new_tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
 
 
 def _existing(table_name: str) -> bool:
+    """Whether the table is in use outside this revision: created or dropped by it, it is not (its
+    indexes and constraints go with it, and come back with it in the downgrade, plainly)."""
     return table_name not in _new_tables.get()
 
 
@@ -36,10 +40,11 @@ def _answers(context) -> Answers | None:
 
 @writer.rewrites(alembic_ops.CreateIndexOp)
 def create_index(context, revision, op):
-    columns = [c if isinstance(c, str) else getattr(c, "name", None) for c in op.columns]
-    if not _existing(op.table_name) or None in columns:
+    if not _existing(op.table_name):
         return op
-    return ops.CreateIndexConcurrently(op.index_name, op.table_name, columns, bool(op.unique), _index_kw(op))
+    return ops.CreateIndexConcurrently(
+        op.index_name, op.table_name, _index_columns(op), bool(op.unique), _index_kw(op)
+    )
 
 
 @writer.rewrites(alembic_ops.DropIndexOp)
@@ -47,14 +52,53 @@ def drop_index(context, revision, op):
     if not _existing(op.table_name):
         return op
     back = op.reverse()
-    columns = [c if isinstance(c, str) else getattr(c, "name", None) for c in back.columns]
     return ops.DropIndexConcurrently(
-        op.index_name, op.table_name, columns, bool(back.unique), _index_kw(back)
+        op.index_name, op.table_name, _index_columns(back), bool(back.unique), _index_kw(back)
     )
 
 
+def _index_columns(op) -> list:
+    """Column names, and expressions (functional indexes) as they are: the renderer writes those."""
+    return [c if isinstance(c, str) else getattr(c, "name", None) or c for c in op.columns]
+
+
 def _index_kw(op) -> dict:
-    return {k: v for k, v in op.kw.items() if k.startswith("postgresql_") and v}
+    """PostgreSQL options (postgresql_where, postgresql_using, ...) that are set. Values may be SQL
+    clauses, whose truth value is undefined: compare with None and False, never `bool()`."""
+    return {
+        k: v for k, v in op.kw.items() if k.startswith("postgresql_") and v is not None and v is not False
+    }
+
+
+@writer.rewrites(alembic_ops.CreateTableOp)
+def create_table(context, revision, op):
+    """A new table's enum types are created before it, once, and only if missing: SQLAlchemy's own
+    CREATE TYPE (from the table) fails when another table already uses the type, and a downgrade's
+    drop_table would leave the type behind for the next upgrade to trip on."""
+    created = [ops.CreateEnum(enum.name, list(enum.enums)) for enum in _own_enum_types(op.columns)]
+    return [*created, op]
+
+
+@writer.rewrites(alembic_ops.DropTableOp)
+def drop_table(context, revision, op):
+    """The way back from create_table, mirrored: the type goes with its last table, and the table's
+    re-creation in the downgrade finds it created first."""
+    columns = op._reverse.columns if op._reverse is not None else []
+    dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums)) for enum in _own_enum_types(columns)]
+    return [op, *dropped]
+
+
+def _own_enum_types(columns: list) -> list[sa.Enum]:
+    """The named enums of a table op's `columns` (each once). Their columns are replaced, in the list,
+    by copies whose type does not create itself; the models' own columns are left as they are."""
+    found = {}
+    for position, column in enumerate(columns):
+        enum = enum_type(column.type) if isinstance(column, sa.Column) else None
+        if enum is not None:
+            found.setdefault(enum.name, enum)
+            columns[position] = copy = column._copy()
+            copy.type = postgresql.ENUM(*enum.enums, name=enum.name, create_type=False)
+    return list(found.values())
 
 
 @writer.rewrites(alembic_ops.CreateUniqueConstraintOp)
@@ -119,12 +163,12 @@ def add_column(context, revision, op):
     return result if len(result) > 1 else result[0]
 
 
-def _created_tables(*ops_lists) -> frozenset[str]:
+def _created_or_dropped_tables(*ops_lists) -> frozenset[str]:
     return frozenset(
         op.table_name
         for operations in ops_lists
         for op in operations.ops
-        if isinstance(op, alembic_ops.CreateTableOp)
+        if isinstance(op, alembic_ops.CreateTableOp | alembic_ops.DropTableOp)
     )
 
 
@@ -141,7 +185,7 @@ def process_revision_directives(context, revision, directives) -> None:
         _drop_enum_types_with_their_last_column(upgrade_ops)
     for downgrade_ops in script.downgrade_ops_list:
         downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade
-    token = _new_tables.set(_created_tables(*script.upgrade_ops_list))
+    token = _new_tables.set(_created_or_dropped_tables(*script.upgrade_ops_list))
     try:
         writer.process_revision_directives(context, revision, directives)
     finally:

@@ -28,6 +28,44 @@ TAGS = (
     "\n\nclass Item(Base):",
 )
 
+TAGS_WITH_ENUM = (
+    "class Item(Base):",
+    "class Tag(Base):\n"
+    '    __tablename__ = "tags"\n'
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    '    status: Mapped[Status | None] = mapped_column(sa.Enum(Status, name="item_status"))\n'
+    "\n\nclass Item(Base):",
+)
+TAGS_WITH_OWN_ENUM = (
+    "class Item(Base):",
+    "class Tag(Base):\n"
+    '    __tablename__ = "tags"\n'
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    "    status: Mapped[Status] = mapped_column(\n"
+    '        sa.Enum(Status, name="tag_status"), server_default="draft", index=True\n'
+    "    )\n"
+    '    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tags.id"))\n'
+    "\n\nclass Item(Base):",
+)
+DESCRIPTION = "description: Mapped[str | None] = mapped_column(sa.Text)"
+FULL_NAME = "full_name: Mapped[str | None] = mapped_column(sa.String(255))"
+OWNER = 'owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)'
+UNIQUE_TITLE = (ITEM_TITLE, "title: Mapped[str] = mapped_column(sa.String(255), unique=True)")
+TITLE_CHECK = (
+    ITEM_ARGS,
+    ITEM_ARGS[:-2] + ', sa.CheckConstraint("length(title) > 0", name="title_not_empty"))',
+)
+
+
+def item_index(index: str) -> tuple[str, str]:
+    """A patch adding `index` (Python source) to Item's __table_args__."""
+    return (ITEM_ARGS, ITEM_ARGS[:-2] + f", {index})")
+
+
+def item_column(line: str) -> tuple[str, str]:
+    """A patch adding a column (one line of Python source, without indentation) to Item."""
+    return (ITEM_LAST, ITEM_LAST + f"    {line}\n")
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -114,6 +152,87 @@ SAFE_EDITS = [
         setup=((ENUM, ENUM_COLUMN),),
     ),
     Edit("new_table_with_fk_index_unique", (TAGS,)),
+    # A table's enum type: created once before it, never again by the table; dropped with its last user.
+    Edit(
+        "new_table_reusing_an_existing_enum",
+        (ENUM, ENUM_COLUMN, TAGS_WITH_ENUM),
+        setup=((ENUM, ENUM_COLUMN),),
+    ),
+    Edit("new_table_with_its_own_enum_default_index_and_self_fk", (ENUM, TAGS_WITH_OWN_ENUM)),
+    Edit(
+        "second_column_of_an_existing_enum",
+        (
+            ENUM,
+            ENUM_COLUMN,
+            item_column(
+                'old_status: Mapped[Status | None] = mapped_column(sa.Enum(Status, name="item_status"))'
+            ),
+        ),
+        setup=((ENUM, ENUM_COLUMN),),
+    ),
+    Edit("drop_not_null", ((ITEM_TITLE, "title: Mapped[str | None] = mapped_column(sa.String(255))"),)),
+    Edit("composite_index", (item_index('sa.Index("ix_items_title_owner", "title", "owner_id")'),)),
+    Edit(
+        "expression_unique_index",
+        (item_index('sa.Index("ix_items_title_lower", sa.text("lower(title)"), unique=True)'),),
+    ),
+    Edit(
+        "partial_index",
+        (
+            item_index(
+                'sa.Index("ix_items_described", "id", postgresql_where=sa.text("description IS NOT NULL"))'
+            ),
+        ),
+    ),
+    Edit(
+        "gin_index_on_new_jsonb_column",
+        (
+            item_column("attributes: Mapped[dict | None] = mapped_column(sa.dialects.postgresql.JSONB)"),
+            item_index('sa.Index("ix_items_attributes", "attributes", postgresql_using="gin")'),
+        ),
+    ),
+    Edit("composite_unique", (item_index('sa.UniqueConstraint("owner_id", "title", name="owner_title")'),)),
+    Edit("server_default_added", ((DESCRIPTION, DESCRIPTION[:-1] + ', server_default="")'),)),
+    Edit(
+        "server_default_dropped",
+        (
+            (
+                'token_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))',
+                "token_version: Mapped[int] = mapped_column(default=0)",
+            ),
+        ),
+    ),
+    Edit("varchar_to_text", ((FULL_NAME, "full_name: Mapped[str | None] = mapped_column(sa.Text)"),)),
+    Edit(
+        "column_with_now_default",
+        (
+            item_column(
+                "seen_at: Mapped[datetime] = "
+                "mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())"
+            ),
+        ),
+    ),
+    Edit(
+        "array_column", (item_column("labels: Mapped[list[str] | None] = mapped_column(sa.ARRAY(sa.Text))"),)
+    ),
+    Edit("column_comment", ((DESCRIPTION, DESCRIPTION[:-1] + ', comment="shown to everyone")'),)),
+    Edit("foreign_key_on_delete_changed", ((OWNER, OWNER.replace("CASCADE", "RESTRICT")),)),
+    Edit("drop_unique", (), setup=((UNIQUE_TITLE,),)),
+    Edit("drop_check", (), setup=((TITLE_CHECK,),)),
+    Edit(
+        "drop_foreign_key",
+        (item_column("reviewer_id: Mapped[int | None] = mapped_column(sa.Integer)"),),
+        setup=((item_column('reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))'),),),
+    ),
+    Edit(
+        "new_not_null_bool_with_default",
+        (item_column("archived: Mapped[bool] = mapped_column(server_default=sa.false())"),),
+    ),
+    Edit(
+        "new_not_null_foreign_key_with_backfill",
+        (item_column('editor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))'),),
+        backfill={"items.editor_id": "1"},
+    ),
     Edit(
         "index_unique_and_fk_at_once",
         (

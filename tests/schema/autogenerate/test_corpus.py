@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.schema.autogenerate.corpus import DANGEROUS_EDITS, ENUM, ENUM_COLUMN, SAFE_EDITS, Edit
+from tests.schema.autogenerate.corpus import (
+    DANGEROUS_EDITS,
+    ENUM,
+    ENUM_COLUMN,
+    SAFE_EDITS,
+    TAGS_WITH_OWN_ENUM,
+    Edit,
+)
 from tests.schema.autogenerate.scratch import Scratch, edited_models, load_metadata
 
 ROWS = 40
@@ -156,6 +163,36 @@ def test_integer_to_bigint_primary_key_widens_its_sequence(scratch, live, tmp_pa
     assert scratch.check(live, metadata) is None
     scratch.downgrade(live, "-1")
     assert sequence_type() == "integer"
+
+
+def test_the_models_keep_their_enum_types_after_a_revision_is_written(scratch, live, tmp_path):
+    edit = next(e for e in SAFE_EDITS if e.id == "new_table_reusing_an_existing_enum")
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    assert "create_type=False" in path.read_text()
+    assert type(metadata.tables["tags"].c.status.type) is sa.Enum  # create_all() still creates it
+
+
+def test_a_dropped_table_takes_its_enum_type_and_the_downgrade_brings_both_back(scratch, live, tmp_path):
+    edit = Edit("drop_table_with_enum", (ENUM,), setup=((ENUM, TAGS_WITH_OWN_ENUM),))
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    text = path.read_text()
+    assert "safe.drop_enum_if_unused('tag_status')" in text
+    assert "concurrently" not in text  # the index goes with its table, and comes back with it
+
+    def types():
+        with live.connect() as connection:
+            return (
+                connection.execute(sa.text("SELECT typname FROM pg_type WHERE typtype = 'e'")).scalars().all()
+            )
+
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None and "tag_status" not in types()
+    scratch.downgrade(live, "-1")  # re-creates the type, then the table that uses it
+    assert "tag_status" in types()
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None and "tag_status" not in types()
 
 
 # -- renames, confirmed: flagged by the review (the running release reads the old name), data kept -----
