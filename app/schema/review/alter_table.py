@@ -7,6 +7,7 @@ from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
 from app.schema.review.context import EXPAND_CONTRACT, SAFE, Context
+from app.schema.review.history import collation
 from app.schema.review.sql import (
     SERIAL_TYPES,
     Statement,
@@ -219,12 +220,26 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
             fix,
         )
     elif rewrites(current.type, new):
-        zones = {current.type.name, new.name} == {"timestamp", "timestamptz"}
-        unless = " unless the migration's session TimeZone is UTC" if zones else ""
+        _type_rewrites(table, current, new, statement, ctx)
+    elif collation(cmd.def_) != current.collation and ctx.schema.is_indexed(table, col):
         ctx.report(
-            "changing-column-type",
+            "changing-column-collation",
             statement,
-            f"{current.type} -> {new} rewrites {name}{unless} under an ACCESS EXCLUSIVE lock (only widening "
-            "a varchar/numeric limit, or varchar -> text, is metadata-only)",
-            fix,
+            f"changing the collation of {name}.{col} rebuilds every index on it under an ACCESS EXCLUSIVE "
+            "lock (no reads or writes until the last one is built; the table is not rewritten)",
+            f"drop the column's indexes first (safe.drop_index_concurrently), change the collation (then "
+            f"metadata-only), build them again (safe.create_index_concurrently) ({SAFE}); or "
+            + EXPAND_CONTRACT.format(what="column with the new collation"),
         )
+
+
+def _type_rewrites(table: str, current, new, statement: Statement, ctx: Context) -> None:
+    zones = {current.type.name, new.name} == {"timestamp", "timestamptz"}
+    unless = " unless the migration's session TimeZone is UTC" if zones else ""
+    ctx.report(
+        "changing-column-type",
+        statement,
+        f"{current.type} -> {new} rewrites {display(table)}{unless} under an ACCESS EXCLUSIVE lock (only "
+        "widening a varchar/numeric limit, or varchar -> text, is metadata-only)",
+        EXPAND_CONTRACT.format(what=f"column of the new type ({new})"),
+    )

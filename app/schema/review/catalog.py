@@ -33,6 +33,12 @@ RULES: dict[str, str] = {
     "set-tablespace": "SET TABLESPACE / SET ACCESS METHOD " + REWRITE,
     "reindex-without-concurrently": "REINDEX without CONCURRENTLY blocks writes (and reads using the index)",
     "fails-in-transaction": "fails at run time: the statement cannot run inside a transaction block",
+    "new-enum-value-used-in-transaction": "fails at run time: an enum value added in a transaction cannot "
+    "be used until it commits",
+    "refresh-materialized-view": "REFRESH MATERIALIZED VIEW without CONCURRENTLY blocks every read of the "
+    "view while it runs",
+    "changing-column-collation": "a collation change rebuilds every index on the column under an ACCESS "
+    "EXCLUSIVE lock (the table itself is not rewritten)",
     "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file

@@ -21,6 +21,7 @@ class Context:
     schema: Schema
     created: set[str] = field(default_factory=set)  # tables this revision creates: nobody uses them yet
     added_here: set[tuple[str, str]] = field(default_factory=set)  # constraints added in the open transaction
+    enum_values_added: dict[str, str] = field(default_factory=dict)  # the same, enum values: value -> type
     findings: list[Finding] = field(default_factory=list)
 
     def existing(self, table: str) -> bool:

@@ -17,6 +17,7 @@ from app.schema.review.sql import (
     qualified,
     table_name,
     type_key,
+    walk,
 )
 
 
@@ -28,6 +29,7 @@ class NeedHistory(Exception):
 class Column:
     type: TypeKey
     not_null: bool = False
+    collation: str | None = None  # None: the type's default
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Schema:
     tables: dict[str, dict[str, Column]] = field(default_factory=dict)
     checks: dict[tuple[str, str], Check] = field(default_factory=dict)
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # schema.index -> its columns
+    indexed: dict[str, set[str]] = field(default_factory=dict)  # table -> columns some index covers
 
     def index_columns(self, table: str, index: str) -> tuple[str, ...]:
         found = self.indexes.get(f"{table.split('.')[0]}.{index}")
@@ -57,6 +60,14 @@ class Schema:
         if found is None and self.partial:
             raise NeedHistory
         return found
+
+    def is_indexed(self, table: str, column: str) -> bool:
+        """Whether an index (plain, unique, primary key, or on an expression of it) covers the column."""
+        if column in self.indexed.get(table, ()):
+            return True
+        if self.partial:
+            raise NeedHistory
+        return False
 
     def not_null_proven(self, table: str, column: str) -> bool:
         """A valid CHECK (col IS NOT NULL) or NOT NULL constraint lets SET NOT NULL skip its scan."""
@@ -73,7 +84,8 @@ class Schema:
         """A copy to apply a downgrade to, leaving this one as the upgrade left it."""
         tables = {name: dict(columns) for name, columns in self.tables.items()}
         checks = {key: replace(check) for key, check in self.checks.items()}
-        return Schema(self.partial, tables, checks, dict(self.indexes))
+        indexed = {table: set(columns) for table, columns in self.indexed.items()}
+        return Schema(self.partial, tables, checks, dict(self.indexes), indexed)
 
     # -- applying what a statement does ----------------------------------------------------------
     def apply(self, statement: Statement) -> None:
@@ -88,6 +100,7 @@ class Schema:
             schema = node.relation.schemaname or DEFAULT_SCHEMA
             columns = tuple(p.name for p in node.indexParams if p.name)
             self.indexes[f"{schema}.{node.idxname}"] = columns
+            self._index(table_name(node.relation), node.indexParams)
         elif isinstance(node, ast.RenameStmt) and node.relation is not None:
             self._rename(node)
         elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
@@ -101,6 +114,7 @@ class Schema:
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
                 columns[element.colname] = _column(element)
+                self._column_constraints(table, element)
             elif isinstance(element, ast.Constraint):
                 self._constraint(table, element)
 
@@ -109,11 +123,12 @@ class Schema:
         kind = cmd.subtype
         if kind == At.AT_AddColumn:
             columns[cmd.def_.colname] = _column(cmd.def_)
+            self._column_constraints(table, cmd.def_)
         elif kind == At.AT_DropColumn:
             columns.pop(cmd.name, None)
         elif kind == At.AT_AlterColumnType:
             old = columns.get(cmd.name, Column(TypeKey("?")))
-            columns[cmd.name] = replace(old, type=type_key(cmd.def_.typeName))
+            columns[cmd.name] = replace(old, type=type_key(cmd.def_.typeName), collation=collation(cmd.def_))
         elif kind in (At.AT_SetNotNull, At.AT_DropNotNull):
             old = columns.get(cmd.name, Column(TypeKey("?")))
             columns[cmd.name] = replace(old, not_null=kind == At.AT_SetNotNull)
@@ -130,6 +145,11 @@ class Schema:
         if kind == ConstrType.CONSTR_PRIMARY:
             for key in constraint.keys or ():
                 columns[key.sval] = replace(columns.get(key.sval, Column(TypeKey("?"))), not_null=True)
+        if kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
+            keys = [k.sval for k in constraint.keys or ()]
+            if constraint.indexname:
+                keys += self.indexes.get(f"{table.split('.')[0]}.{constraint.indexname}", ())
+            self.indexed.setdefault(table, set()).update(keys)
         if kind not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL) or not constraint.conname:
             return
         if kind == ConstrType.CONSTR_CHECK:
@@ -138,15 +158,34 @@ class Schema:
             column = constraint.keys[0].sval if constraint.keys else None
         self.checks[(table, constraint.conname)] = Check(column, validated=not constraint.skip_validation)
 
+    def _column_constraints(self, table: str, column: ast.ColumnDef) -> None:
+        """UNIQUE or PRIMARY KEY written on the column itself: an index on it."""
+        for constraint in column.constraints or ():
+            if isinstance(constraint, ast.Constraint) and constraint.contype in (
+                ConstrType.CONSTR_PRIMARY,
+                ConstrType.CONSTR_UNIQUE,
+            ):
+                self.indexed.setdefault(table, set()).add(column.colname)
+
+    def _index(self, table: str, params) -> None:
+        covered = {p.name for p in params if p.name}
+        covered |= {n.fields[-1].sval for n in walk(params) if isinstance(n, ast.ColumnRef) and _named(n)}
+        self.indexed.setdefault(table, set()).update(covered)
+
     def _rename(self, node: ast.RenameStmt) -> None:
         table = table_name(node.relation)
         if node.renameType == ObjectType.OBJECT_COLUMN and node.subname in self.tables.get(table, {}):
             self.tables[table][node.newname] = self.tables[table].pop(node.subname)
+            if node.subname in self.indexed.get(table, ()):
+                self.indexed[table] = (self.indexed[table] - {node.subname}) | {node.newname}
         elif node.renameType == ObjectType.OBJECT_TABLE and table in self.tables:
             self.tables[f"{table.split('.')[0]}.{node.newname}"] = self.tables.pop(table)
+            if table in self.indexed:
+                self.indexed[f"{table.split('.')[0]}.{node.newname}"] = self.indexed.pop(table)
 
     def _forget(self, table: str) -> None:
         self.tables.pop(table, None)
+        self.indexed.pop(table, None)
         for key in [k for k in self.checks if k[0] == table]:
             del self.checks[key]
 
@@ -157,4 +196,14 @@ def _column(definition: ast.ColumnDef) -> Column:
         for c in definition.constraints or ()
         if isinstance(c, ast.Constraint)
     )
-    return Column(type_key(definition.typeName), not_null)
+    return Column(type_key(definition.typeName), not_null, collation(definition))
+
+
+def collation(definition: ast.ColumnDef) -> str | None:
+    """The collation a column definition names (COLLATE "C"), or None for its type's default."""
+    clause = definition.collClause
+    return ".".join(n.sval for n in clause.collname) if clause is not None else None
+
+
+def _named(ref: ast.ColumnRef) -> bool:
+    return bool(ref.fields) and isinstance(ref.fields[-1], ast.String)

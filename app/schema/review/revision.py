@@ -26,6 +26,7 @@ _NO_UNDO = (
     ast.VacuumStmt,
     ast.ReindexStmt,
     ast.ClusterStmt,
+    ast.RefreshMatViewStmt,
     ast.AlterEnumStmt,
     ast.LockStmt,
     ast.TruncateStmt,

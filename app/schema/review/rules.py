@@ -7,6 +7,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import ObjectType
 
+from app.schema.review import enum_values
 from app.schema.review.alter_table import alter_table
 from app.schema.review.context import EXPAND_CONTRACT, SAFE, Context
 from app.schema.review.sql import Statement, bounded, display, option_names, qualified, table_name
@@ -28,6 +29,8 @@ def check(statement: Statement, ctx: Context) -> None:
         return
     if not statement.in_transaction:
         ctx.added_here.clear()  # each statement outside a transaction block commits on its own
+        ctx.enum_values_added.clear()
+    enum_values.used(statement, ctx)
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(node, statement, ctx)
@@ -180,6 +183,20 @@ def _reindex(node: ast.ReindexStmt, statement: Statement, ctx: Context) -> None:
     )
 
 
+def _refresh(node: ast.RefreshMatViewStmt, statement: Statement, ctx: Context) -> None:
+    view = table_name(node.relation)
+    if node.concurrent or not ctx.existing(view):
+        return
+    ctx.report(
+        "refresh-materialized-view",
+        statement,
+        f"REFRESH MATERIALIZED VIEW {display(view)} holds an ACCESS EXCLUSIVE lock on it (no reads) "
+        "while the query runs again",
+        f"REFRESH MATERIALIZED VIEW CONCURRENTLY {display(view)} (reads go on; it needs a unique index on "
+        "the view), or leave the refresh to a scheduled job",
+    )
+
+
 def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
     ctx.report(
         "fails-in-transaction",
@@ -202,4 +219,6 @@ _HANDLERS = {
     ast.VacuumStmt: _vacuum,
     ast.ClusterStmt: _cluster,
     ast.ReindexStmt: _reindex,
+    ast.RefreshMatViewStmt: _refresh,
+    ast.AlterEnumStmt: enum_values.added,
 }

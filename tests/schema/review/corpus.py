@@ -65,6 +65,20 @@ STATUS_ENUM = (
     "op.execute(\"CREATE TYPE item_status AS ENUM ('draft', 'published')\")",
     'op.execute("DROP TYPE item_status")',
 )
+STATUS_COLUMN = (
+    STATUS_ENUM[0] + '\nop.execute("ALTER TABLE items ADD COLUMN status item_status")',
+    'op.execute("ALTER TABLE items DROP COLUMN status")\n' + STATUS_ENUM[1],
+)
+ADD_ARCHIVED = "ALTER TYPE item_status ADD VALUE 'archived'"
+ITEMS_PER_OWNER = (
+    'op.execute("CREATE MATERIALIZED VIEW items_per_owner AS SELECT owner_id, count(*) AS n FROM items '
+    'GROUP BY owner_id")',
+    'op.execute("DROP MATERIALIZED VIEW items_per_owner")',
+)
+TITLE_LOWER_INDEX = (
+    outside('op.execute("CREATE INDEX CONCURRENTLY ix_items_title_lower ON items (lower(title))")'),
+    outside('op.execute("DROP INDEX CONCURRENTLY ix_items_title_lower")'),
+)
 ARCHIVE = 'op.execute("CREATE SCHEMA archive")\n'
 DROP_ARCHIVE = 'op.execute("DROP SCHEMA archive CASCADE")'
 

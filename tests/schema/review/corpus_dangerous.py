@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from tests.schema.review.corpus import (
+    ADD_ARCHIVED,
     ARCHIVE,
     CHECK_DESCRIPTION_NOT_VALID,
     CHECK_DESCRIPTION_VALIDATED,
     DROP_ARCHIVE,
+    ITEMS_PER_OWNER,
     PRICE,
+    STATUS_COLUMN,
     TAGS,
+    TITLE_LOWER_INDEX,
     Case,
     outside,
     sql,
@@ -315,5 +319,59 @@ DANGEROUS = [
         + sql("ALTER TABLE tags ADD CONSTRAINT pk_tags PRIMARY KEY USING INDEX pk_tags"),
         sql("ALTER TABLE tags DROP CONSTRAINT pk_tags"),
         setup=(TAGS,),
+    ),
+    # an enum value added in the transaction, then used in it: the revision fails at run time
+    Case(
+        "enum-value-set-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, "UPDATE items SET status = 'archived' WHERE id = 1"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "enum-value-as-default-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, "ALTER TABLE items ALTER COLUMN status SET DEFAULT 'archived'"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "enum-value-inserted-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, "INSERT INTO items (title, owner_id, status) VALUES ('x', 1, 'archived')"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "enum-value-compared-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, "DELETE FROM items WHERE id = 1 AND status IN ('draft', 'archived')"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "enum-value-cast-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, "SELECT 'archived'::item_status"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "refresh-materialized-view",
+        "refresh-materialized-view",
+        sql("REFRESH MATERIALIZED VIEW items_per_owner"),
+        setup=(ITEMS_PER_OWNER,),
+    ),
+    Case(
+        "collation-change-on-unique-column",
+        "changing-column-collation",
+        sql('ALTER TABLE users ALTER COLUMN email TYPE varchar(320) COLLATE "C"'),
+        sql("ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"),
+        rewrites="uq_users_email",
+        rewritten=True,
+    ),
+    Case(
+        "collation-change-under-an-expression-index",
+        "changing-column-collation",
+        sql('ALTER TABLE items ALTER COLUMN title TYPE text COLLATE "C"'),
+        sql("ALTER TABLE items ALTER COLUMN title TYPE varchar(255)"),
+        setup=(TITLE_LOWER_INDEX,),
+        rewrites="ix_items_title_lower",
+        rewritten=True,
     ),
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from tests.schema.review.corpus import (
+    ADD_ARCHIVED,
     ARCHIVE,
     CHECK_DESCRIPTION_VALIDATED,
     DROP_ARCHIVE,
     FK_NOT_VALID,
+    ITEMS_PER_OWNER,
     PRICE,
+    STATUS_COLUMN,
     STATUS_ENUM,
     TAGS,
     Case,
@@ -308,5 +311,57 @@ SAFE = [
         None,
         sql("UPDATE items SET title = upper(title) WHERE id = ANY(ARRAY[1, 2, 3])"),
         "pass",
+    ),
+    Case(
+        "enum-value-added-by-helper-then-used",
+        None,
+        'safe.add_enum_value("item_status", "archived")\n'
+        + sql("UPDATE items SET status = 'archived' WHERE id = 1"),
+        setup=(STATUS_COLUMN,),
+        preamble="from app.schema import safe",
+    ),
+    Case(
+        "enum-value-added-and-the-same-text-elsewhere",
+        None,
+        sql(ADD_ARCHIVED, "UPDATE items SET title = 'archived' WHERE id = 1"),
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "refresh-materialized-view-concurrently",
+        None,
+        sql("REFRESH MATERIALIZED VIEW CONCURRENTLY items_per_owner"),
+        setup=(
+            (
+                ITEMS_PER_OWNER[0]
+                + "\n"
+                + sql("CREATE UNIQUE INDEX ix_items_per_owner ON items_per_owner (owner_id)"),
+                ITEMS_PER_OWNER[1],
+            ),
+        ),
+    ),
+    Case(
+        "refresh-materialized-view-created-here",
+        None,
+        sql(
+            "CREATE MATERIALIZED VIEW titles AS SELECT id, title FROM items WITH NO DATA",
+            "REFRESH MATERIALIZED VIEW titles",
+        ),
+        sql("DROP MATERIALIZED VIEW titles"),
+    ),
+    Case(
+        "collation-change-on-unindexed-column",
+        None,
+        sql('ALTER TABLE items ALTER COLUMN description TYPE text COLLATE "C"'),
+        sql("ALTER TABLE items ALTER COLUMN description TYPE text"),
+        rewrites="items",
+        rewritten=False,
+    ),
+    Case(
+        "varchar-to-text-keeps-its-index",
+        None,
+        sql("ALTER TABLE users ALTER COLUMN email TYPE text"),
+        sql("ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"),
+        rewrites="uq_users_email",
+        rewritten=False,
     ),
 ]
