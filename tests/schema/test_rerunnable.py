@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 
-from app.schema.rerunnable import not_rerunnable
+from app.schema.review.rerunnable import not_rerunnable
 from app.schema.state import offline_sql, script_directory
 from tests.schema.planting import HEAD, copy_migrations, plant
 

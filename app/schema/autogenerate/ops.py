@@ -11,12 +11,17 @@ from alembic.operations import ops
 class SafeOp(ops.MigrateOperation):
     """An operation rendered as a call of app.schema.safe (see renderers.py)."""
 
+    # Whether its helper leaves the revision's transaction (commits what came before it).
+    commits = False
+
     def to_diff_tuple(self):
         return (type(self).__name__, *vars(self).values())
 
 
 @dataclass(eq=False)
 class CreateIndexConcurrently(SafeOp):
+    commits = True
+
     name: str
     table_name: str
     columns: list[str]
@@ -29,6 +34,8 @@ class CreateIndexConcurrently(SafeOp):
 
 @dataclass(eq=False)
 class DropIndexConcurrently(SafeOp):
+    commits = True
+
     name: str
     table_name: str
     columns: list[str]
@@ -41,6 +48,8 @@ class DropIndexConcurrently(SafeOp):
 
 @dataclass(eq=False)
 class CreateUniqueConstraint(SafeOp):
+    commits = True
+
     name: str
     table_name: str
     columns: list[str]
@@ -51,6 +60,8 @@ class CreateUniqueConstraint(SafeOp):
 
 @dataclass(eq=False)
 class CreateForeignKey(SafeOp):
+    commits = True
+
     name: str
     source_table: str
     referent_table: str
@@ -65,6 +76,8 @@ class CreateForeignKey(SafeOp):
 
 @dataclass(eq=False)
 class CreateCheckConstraint(SafeOp):
+    commits = True
+
     name: str
     table_name: str
     condition: str
@@ -75,6 +88,8 @@ class CreateCheckConstraint(SafeOp):
 
 @dataclass(eq=False)
 class SetNotNull(SafeOp):
+    commits = True
+
     table_name: str
     column_name: str
     existing_type: sa.types.TypeEngine | None = None
@@ -91,6 +106,8 @@ class SetNotNull(SafeOp):
 
 @dataclass(eq=False)
 class AddNotNullColumn(SafeOp):
+    commits = True
+
     table_name: str
     column: sa.Column
     backfill: str
@@ -119,6 +136,8 @@ class DropEnumIfUnused(SafeOp):
 
 @dataclass(eq=False)
 class AddEnumValue(SafeOp):
+    commits = True
+
     name: str
     value: str
     after: str | None = None

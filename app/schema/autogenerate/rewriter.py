@@ -19,6 +19,7 @@ from app.schema.autogenerate import ops
 from app.schema.autogenerate.answers import Answers, AutogenerateRefused
 from app.schema.autogenerate.enums import enum_type
 from app.schema.autogenerate.questioner import backfill_value, resolve_renames
+from app.schema.autogenerate.rerunnable import make_rerunnable
 from app.schema.autogenerate.tables import resolve_table_renames
 
 writer = Rewriter()
@@ -194,6 +195,8 @@ def process_revision_directives(context, revision, directives) -> None:
         raise AutogenerateRefused(f"{answers.unused()[0]}: the models add no such NOT NULL column")
     for upgrade_ops, downgrade_ops in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
         downgrade_ops.ops[:] = upgrade_ops.reverse().ops
+        make_rerunnable(upgrade_ops)
+        make_rerunnable(downgrade_ops)
 
 
 def _drop_enum_types_with_their_last_column(upgrade_ops) -> None:

@@ -170,6 +170,11 @@ SAFE_EDITS = [
         ),
         setup=((ENUM, ENUM_COLUMN),),
     ),
+    # A committing helper in the same revision: every plain step is written to run twice (IF [NOT] EXISTS).
+    Edit(
+        "new_table_and_an_index_on_an_existing_one",
+        (TAGS, (ITEM_TITLE, "title: Mapped[str] = mapped_column(sa.String(255), index=True)")),
+    ),
     Edit("drop_not_null", ((ITEM_TITLE, "title: Mapped[str | None] = mapped_column(sa.String(255))"),)),
     Edit("composite_index", (item_index('sa.Index("ix_items_title_owner", "title", "owner_id")'),)),
     Edit(

@@ -374,4 +374,33 @@ DANGEROUS = [
         rewrites="ix_items_title_lower",
         rewritten=True,
     ),
+    # a plain step committed by the helper's block before work that can fail: no second run
+    Case(
+        "foreign-key-not-valid-then-validate-in-one-revision",
+        "not-rerunnable",
+        'op.add_column("items", sa.Column("editor_id", sa.Integer()))\n'
+        + sql(
+            "ALTER TABLE items ADD CONSTRAINT fk_items_editor_id_users FOREIGN KEY (editor_id) "
+            "REFERENCES users (id) NOT VALID"
+        )
+        + "\n"
+        + outside('op.execute("ALTER TABLE items VALIDATE CONSTRAINT fk_items_editor_id_users")'),
+        'op.drop_column("items", "editor_id")',
+    ),
+    Case(
+        "check-not-valid-then-validate-in-one-revision",
+        "not-rerunnable",
+        sql("ALTER TABLE items ADD CONSTRAINT ck_items_title_length CHECK (length(title) > 0) NOT VALID")
+        + "\n"
+        + outside('op.execute("ALTER TABLE items VALIDATE CONSTRAINT ck_items_title_length")'),
+        sql("ALTER TABLE items DROP CONSTRAINT ck_items_title_length"),
+    ),
+    Case(
+        "not-null-constraint-not-valid-then-validate-in-one-revision",
+        "not-rerunnable",
+        sql("ALTER TABLE items ADD CONSTRAINT nn_items_description NOT NULL description NOT VALID")
+        + "\n"
+        + outside('op.execute("ALTER TABLE items VALIDATE CONSTRAINT nn_items_description")'),
+        sql("ALTER TABLE items DROP CONSTRAINT nn_items_description"),
+    ),
 ]

@@ -74,12 +74,12 @@ def _is_work(node, text: str) -> bool:
     return not isinstance(node, ast.TransactionStmt | ast.SelectStmt) and "alembic_version" not in text
 
 
-def not_rerunnable(sql: str) -> list[str]:
+def not_rerunnable(sql: str, *, in_transaction: bool = False) -> list[str]:
     """Statements of one revision's offline SQL that a later failure would leave committed and that
-    would fail (or apply twice) when the revision runs again. Empty when the revision is safe."""
+    would fail (or apply twice) when the revision runs again. Empty when the revision is safe.
+    `in_transaction`: the SQL starts inside the revision's transaction (its BEGIN is not in it)."""
     work = []  # (node, text) of every step, in order
     committed_early = []  # (index of the last step before their COMMIT, (node, text)) of transactional steps
-    in_transaction = False
     segment: list[tuple[object, str]] = []
     encoded = sql.encode()
     for raw in parse_sql(sql):
