@@ -95,10 +95,18 @@ def backfill_value(table: str, column: sa.Column, answers: Answers | None, conne
     if value is not None:
         answers.used.add(key)
     elif answers.interactive:
+
+        def checked(typed: str) -> str:  # a value PostgreSQL refuses is asked for again, as Django does
+            try:
+                _check_value(key, typed, column, connection)
+            except AutogenerateRefused as exc:
+                raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+            return typed
+
         value = click.prompt(
             f"{key} is NOT NULL without a server default and {table} may hold rows.\n"
             f"One-off value for the existing rows ({type_sql(column.type)})",
-            type=str,
+            value_proc=checked,
         )
     if value is None:
         raise AutogenerateRefused(

@@ -141,3 +141,32 @@ def test_in_a_terminal_it_asks_about_the_rename(migrate):
     assert result.returncode == 0, result.stderr
     assert "Did you rename items.description to items.details? [y/N]" in result.stdout + result.stderr
     assert "new_column_name='details'" in result.written[0].read_text()
+
+
+def test_in_a_terminal_it_asks_for_the_backfill_value_and_checks_it(migrate):
+    primary, secondary = os.openpty()
+    try:
+        os.write(primary, b"7\n")
+        result = migrate("-m", "priority", patches=(PRIORITY,), stdin=secondary)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "items.priority is NOT NULL without a server default" in output
+    assert "One-off value for the existing rows (INTEGER)" in output
+    assert "backfill=\"'7'\"" in result.written[0].read_text()
+
+
+def test_a_backfill_value_of_the_wrong_type_typed_in_a_terminal_is_asked_again(migrate):
+    primary, secondary = os.openpty()
+    try:
+        os.write(primary, b"soon\n7\n")
+        result = migrate("-m", "priority", patches=(PRIORITY,), stdin=secondary)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "Error: not a valid INTEGER" in output and "Traceback" not in output
+    assert "backfill=\"'7'\"" in result.written[0].read_text()
