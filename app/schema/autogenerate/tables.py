@@ -58,10 +58,48 @@ def resolve_table_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers,
             *_follow_names(old, create.to_table(), new_indexes, connection),
         ]
         upgrade_ops.ops.remove(drop)
+        _follow_references(upgrade_ops, old, new)
         answers.notes.append(f"table {old} renamed to {new}: its rows are kept.")
     for key, new in answers.renames.items():
         if "." not in key and key not in answers.used:
             raise AutogenerateRefused(f"--rename {key}:{new}: the models do not drop a table {key}")
+
+
+def _follow_references(upgrade_ops, old: str, new: str) -> None:
+    """Foreign keys of other tables that point at the renamed table keep pointing at it (PostgreSQL
+    refers by oid): the drop and re-create autogenerate wrote for them become a rename of the
+    constraint to its new conventional name, with no re-validation scan."""
+    for table_ops in [o for o in upgrade_ops.ops if isinstance(o, alembic_ops.ModifyTableOps)]:
+        for drop in [o for o in table_ops.ops if _drops_foreign_key_to(o, old)]:
+            before = drop._reverse
+            create = next((o for o in table_ops.ops if _same_foreign_key(o, before, new)), None)
+            if create is None:
+                continue
+            position = table_ops.ops.index(drop)
+            table_ops.ops.remove(create)
+            rename = ops.RenameConstraint(table_ops.table_name, drop.constraint_name, create.constraint_name)
+            table_ops.ops[position : position + 1] = [rename] if rename.old_name != rename.new_name else []
+    upgrade_ops.ops[:] = [
+        o for o in upgrade_ops.ops if not (isinstance(o, alembic_ops.ModifyTableOps) and not o.ops)
+    ]
+
+
+def _drops_foreign_key_to(op, table: str) -> bool:
+    return (
+        isinstance(op, alembic_ops.DropConstraintOp)
+        and isinstance(op._reverse, alembic_ops.CreateForeignKeyOp)
+        and op._reverse.referent_table == table
+    )
+
+
+def _same_foreign_key(op, before: alembic_ops.CreateForeignKeyOp, table: str) -> bool:
+    return (
+        isinstance(op, alembic_ops.CreateForeignKeyOp)
+        and op.referent_table == table
+        and list(op.local_cols) == list(before.local_cols)
+        and list(op.remote_cols) == list(before.remote_cols)
+        and op.kw == before.kw
+    )
 
 
 def _take_index_ops(upgrade_ops, old: str, new: str) -> dict[tuple[str, ...], str]:

@@ -262,6 +262,16 @@ TAGS_RENAMED = (
     ),
 )
 
+NOTES = (
+    "class Item(Base):",
+    "class Note(Base):\n"
+    '    __tablename__ = "notes"\n'
+    "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    '    tag_id: Mapped[int] = mapped_column(sa.ForeignKey("tags.id", ondelete="CASCADE"))\n'
+    "\n\nclass Item(Base):",
+)
+NOTES_OF_LABELS = (NOTES[0], NOTES[1].replace('"tags.id"', '"labels.id"'))
+
 DANGEROUS_EDITS = [
     Edit(
         "drop_column",

@@ -13,7 +13,11 @@ from tests.schema.autogenerate.corpus import (
     DANGEROUS_EDITS,
     ENUM,
     ENUM_COLUMN,
+    NOTES,
+    NOTES_OF_LABELS,
     SAFE_EDITS,
+    TAGS,
+    TAGS_RENAMED,
     TAGS_WITH_OWN_ENUM,
     Edit,
 )
@@ -227,5 +231,25 @@ def test_a_confirmed_rename_keeps_every_value(scratch, live, edit, tmp_path):
     scratch.downgrade(live, "-1")
     with live.connect() as connection:
         assert connection.execute(sa.text(old_query)).all() == before
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+
+
+def test_foreign_keys_to_a_renamed_table_are_renamed_not_rebuilt(scratch, live, tmp_path):
+    edit = Edit(
+        "rename_referenced",
+        (TAGS_RENAMED, NOTES_OF_LABELS),
+        setup=((TAGS, NOTES),),
+        renames={"tags": "labels"},
+    )
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    text = path.read_text()
+    assert "RENAME CONSTRAINT fk_notes_tag_id_tags TO fk_notes_tag_id_labels" in text
+    assert "create_foreign_key" not in text and "drop_constraint" not in text  # no re-validation scan
+    assert {f.rule for f in scratch.lint(path).errors} == {"renaming-table"}
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    scratch.downgrade(live, "-1")
     scratch.upgrade(live)
     assert scratch.check(live, metadata) is None
