@@ -130,27 +130,26 @@ def test_unconfirmed_rename_warns_that_the_data_will_be_dropped(migrate):
     assert "--rename items.description:NEW" in result.stderr
 
 
-def test_in_a_terminal_it_asks_about_the_rename(migrate):
+def in_a_terminal(migrate, typed: bytes, *args, patches):
+    """`flask db migrate ARGS` with a terminal as its stdin, where `typed` is typed in advance."""
     primary, secondary = os.openpty()
     try:
-        os.write(primary, b"y\n")
-        result = migrate("-m", "rename", patches=(RENAMED,), stdin=secondary)
+        os.write(primary, typed)
+        return migrate(*args, patches=patches, stdin=secondary)
     finally:
         os.close(primary)
         os.close(secondary)
+
+
+def test_in_a_terminal_it_asks_about_the_rename(migrate):
+    result = in_a_terminal(migrate, b"y\n", "-m", "rename", patches=(RENAMED,))
     assert result.returncode == 0, result.stderr
     assert "Did you rename items.description to items.details? [y/N]" in result.stdout + result.stderr
     assert "new_column_name='details'" in result.written[0].read_text()
 
 
 def test_in_a_terminal_it_asks_for_the_backfill_value_and_checks_it(migrate):
-    primary, secondary = os.openpty()
-    try:
-        os.write(primary, b"7\n")
-        result = migrate("-m", "priority", patches=(PRIORITY,), stdin=secondary)
-    finally:
-        os.close(primary)
-        os.close(secondary)
+    result = in_a_terminal(migrate, b"7\n", "-m", "priority", patches=(PRIORITY,))
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "items.priority is NOT NULL without a server default" in output
@@ -159,13 +158,7 @@ def test_in_a_terminal_it_asks_for_the_backfill_value_and_checks_it(migrate):
 
 
 def test_a_backfill_value_of_the_wrong_type_typed_in_a_terminal_is_asked_again(migrate):
-    primary, secondary = os.openpty()
-    try:
-        os.write(primary, b"soon\n7\n")
-        result = migrate("-m", "priority", patches=(PRIORITY,), stdin=secondary)
-    finally:
-        os.close(primary)
-        os.close(secondary)
+    result = in_a_terminal(migrate, b"soon\n7\n", "-m", "priority", patches=(PRIORITY,))
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "Error: not a valid INTEGER" in output and "Traceback" not in output
