@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.schema.autogenerate.ops import CreateEnum
+
 
 def enum_type(type_: sa.types.TypeEngine) -> sa.Enum | None:
     """The named native PostgreSQL enum behind a column type, or None."""
@@ -43,6 +45,21 @@ def database_enums(connection: Connection) -> dict[str, list[str]]:
     for name, label in rows:
         found.setdefault(name, []).append(label)
     return found
+
+
+def create_each_type_once(container, seen: set[str] | None = None) -> None:
+    """Two new tables (or columns) of one new type: the type is created by the first only."""
+    seen = set() if seen is None else seen
+    kept = []
+    for op in container.ops:
+        if isinstance(op, CreateEnum):
+            if op.name in seen:
+                continue
+            seen.add(op.name)
+        elif hasattr(op, "ops"):
+            create_each_type_once(op, seen)
+        kept.append(op)
+    container.ops[:] = kept
 
 
 def removed_values_message(name: str, removed: list[str], added: list[str]) -> str:

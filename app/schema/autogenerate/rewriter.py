@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.schema.autogenerate import ops
 from app.schema.autogenerate.answers import Answers, AutogenerateRefused
-from app.schema.autogenerate.enums import enum_type
+from app.schema.autogenerate.enums import create_each_type_once, enum_type
 from app.schema.autogenerate.questioner import backfill_value, resolve_renames
 from app.schema.autogenerate.rerunnable import make_rerunnable
 from app.schema.autogenerate.tables import resolve_table_renames
@@ -60,7 +60,7 @@ def drop_index(context, revision, op):
 
 def _index_columns(op) -> list:
     """Column names, and expressions (functional indexes) as they are: the renderer writes those."""
-    return [c if isinstance(c, str) else getattr(c, "name", None) or c for c in op.columns]
+    return [c.name if isinstance(c, sa.Column) else c for c in op.columns]
 
 
 def _index_kw(op) -> dict:
@@ -96,6 +96,7 @@ def _own_enum_types(columns: list) -> list[sa.Enum]:
     for position, column in enumerate(columns):
         enum = enum_type(column.type) if isinstance(column, sa.Column) else None
         if enum is not None:
+            _default_schema_only(enum)
             found.setdefault(enum.name, enum)
             columns[position] = copy = column._copy()
             copy.type = postgresql.ENUM(*enum.enums, name=enum.name, create_type=False)
@@ -156,12 +157,21 @@ def add_column(context, revision, op):
     column, result = op.column, [op]
     enum = enum_type(column.type)
     if enum is not None:
+        _default_schema_only(enum)
         result.insert(0, ops.CreateEnum(enum.name, list(enum.enums)))
     if not column.nullable and column.server_default is None and not column.primary_key:
         backfill = backfill_value(op.table_name, column, _answers(context), context.connection)
         if backfill is not None:
             result[-1] = ops.AddNotNullColumn(op.table_name, column, backfill)
     return result if len(result) > 1 else result[0]
+
+
+def _default_schema_only(enum: sa.Enum) -> None:
+    if enum.schema not in (None, "public"):
+        raise AutogenerateRefused(
+            f"enum type {enum.schema}.{enum.name}: flask db migrate writes enum types in the default schema "
+            "only; write this revision by hand, or drop schema= from the sa.Enum"
+        )
 
 
 def _created_or_dropped_tables(*ops_lists) -> frozenset[str]:
@@ -194,6 +204,7 @@ def process_revision_directives(context, revision, directives) -> None:
     if answers is not None and answers.unused():
         raise AutogenerateRefused(f"{answers.unused()[0]}: the models add no such NOT NULL column")
     for upgrade_ops, downgrade_ops in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
+        create_each_type_once(upgrade_ops)
         downgrade_ops.ops[:] = upgrade_ops.reverse().ops
         make_rerunnable(upgrade_ops)
         make_rerunnable(downgrade_ops)

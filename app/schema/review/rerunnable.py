@@ -1,7 +1,7 @@
 """Can a revision run again after failing half-way? A check on the SQL a revision renders offline.
 
 A revision normally runs in one transaction: a failure rolls all of it back and the fixed revision
-runs again from scratch. A zero-downtime helper (app/schema/safe.py) leaves that transaction:
+runs again from scratch. A zero-downtime helper (app/schema/safe/) leaves that transaction:
 Alembic's autocommit_block COMMITs what the revision did so far, runs the helper's statements one
 by one, and BEGINs again. If the revision then fails, the plain steps before the helper stay
 committed while alembic_version does not move, so running the revision again repeats them
@@ -66,6 +66,11 @@ def _idempotent(node) -> bool:
         return node.onConflictClause is not None
     if isinstance(node, ast.CreateFunctionStmt | ast.ViewStmt):
         return bool(node.replace)
+    if isinstance(node, ast.DoStmt):  # the idiom for CREATE ... without IF NOT EXISTS (safe.create_enum)
+        body = " ".join(
+            str(getattr(a.arg, "sval", "")) for a in node.args or () if isinstance(a, ast.DefElem)
+        )
+        return "exception when duplicate_object then null" in " ".join(body.lower().split())
     return bool(getattr(node, "if_not_exists", False))
 
 

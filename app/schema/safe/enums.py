@@ -10,10 +10,14 @@ from app.schema.safe.run import execute, literal, log, outside_transaction, quer
 
 
 def create_enum(name: str, values: list[str]) -> None:
-    """CREATE TYPE name AS ENUM (...), unless the type exists already."""
-    if query("SELECT 1 FROM pg_type WHERE typname = :name AND typtype = 'e'", name=name):
-        return
-    execute(f"CREATE TYPE {quote(name)} AS ENUM ({', '.join(literal(v) for v in values)})")
+    """CREATE TYPE name AS ENUM (...), unless the type exists already. One statement, idempotent
+    online and in the --sql output alike (a DO block that ignores duplicate_object), so a revision
+    that runs it can run again after failing further on."""
+    labels = ", ".join(literal(v) for v in values)
+    execute(
+        f"DO $create_enum$ BEGIN CREATE TYPE {quote(name)} AS ENUM ({labels}); "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $create_enum$"
+    )
 
 
 def drop_enum_if_unused(name: str) -> None:

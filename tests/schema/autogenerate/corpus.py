@@ -175,6 +175,43 @@ SAFE_EDITS = [
         "new_table_and_an_index_on_an_existing_one",
         (TAGS, (ITEM_TITLE, "title: Mapped[str] = mapped_column(sa.String(255), index=True)")),
     ),
+    Edit(
+        "indexed_enum_column",
+        (
+            ENUM,
+            (
+                ENUM_COLUMN[0],
+                ENUM_COLUMN[1].replace('name="item_status")', 'name="item_status"), index=True'),
+            ),
+        ),
+    ),
+    Edit(
+        "new_table_with_its_own_enum_and_an_index_on_an_existing_one",
+        (
+            ENUM,
+            TAGS_WITH_OWN_ENUM,
+            (ITEM_TITLE, "title: Mapped[str] = mapped_column(sa.String(255), index=True)"),
+        ),
+    ),
+    Edit(
+        "two_new_tables_of_one_new_enum",
+        (
+            ENUM,
+            TAGS_WITH_OWN_ENUM,
+            (
+                "class Item(Base):",
+                "class Badge(Base):\n"
+                '    __tablename__ = "badges"\n'
+                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                '    status: Mapped[Status | None] = mapped_column(sa.Enum(Status, name="tag_status"))\n'
+                "\n\nclass Item(Base):",
+            ),
+        ),
+    ),
+    Edit(
+        "function_index",
+        (item_index('sa.Index("ix_items_title_fn", sa.func.lower(sa.literal_column("title")))'),),
+    ),
     Edit("drop_not_null", ((ITEM_TITLE, "title: Mapped[str | None] = mapped_column(sa.String(255))"),)),
     Edit("composite_index", (item_index('sa.Index("ix_items_title_owner", "title", "owner_id")'),)),
     Edit(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.schema.autogenerate.answers import AutogenerateRefused
 from tests.schema.autogenerate.corpus import (
     DANGEROUS_EDITS,
     ENUM,
@@ -175,6 +176,23 @@ def test_the_models_keep_their_enum_types_after_a_revision_is_written(scratch, l
     metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
     assert "create_type=False" in path.read_text()
     assert type(metadata.tables["tags"].c.status.type) is sa.Enum  # create_all() still creates it
+
+
+def test_two_new_tables_of_one_new_enum_create_the_type_once(scratch, live, tmp_path):
+    edit = next(e for e in SAFE_EDITS if e.id == "two_new_tables_of_one_new_enum")
+    _, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    assert path.read_text().count("safe.create_enum('tag_status'") == 1  # --sql output runs as written
+
+
+def test_an_enum_in_another_schema_is_refused_in_one_line(scratch, live, tmp_path):
+    schema_enum = (
+        ENUM_COLUMN[0],
+        ENUM_COLUMN[1].replace('name="item_status")', 'name="item_status", schema="extra")'),
+    )
+    metadata = load_metadata(edited_models(ENUM, schema_enum), tmp_path)
+    answers = {"backfill": {}, "renames": {}, "interactive": False}
+    with pytest.raises(AutogenerateRefused, match=r"^enum type extra\.item_status: .*default schema only"):
+        scratch.autogenerate(live, metadata, "other schema", autogenerate_answers=answers)
 
 
 def test_a_dropped_table_takes_its_enum_type_and_the_downgrade_brings_both_back(scratch, live, tmp_path):
