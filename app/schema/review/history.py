@@ -9,6 +9,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
+from app.schema.review.index_coverage import IndexCoverage
 from app.schema.review.sql import (
     DEFAULT_SCHEMA,
     Statement,
@@ -47,7 +48,7 @@ class Schema:
     tables: dict[str, dict[str, Column]] = field(default_factory=dict)
     checks: dict[tuple[str, str], Check] = field(default_factory=dict)
     indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # schema.index -> its columns
-    indexed: dict[str, set[str]] = field(default_factory=dict)  # table -> columns some index covers
+    coverage: IndexCoverage = field(default_factory=IndexCoverage)  # which columns an index covers
 
     def index_columns(self, table: str, index: str) -> tuple[str, ...]:
         found = self.indexes.get(f"{table.split('.')[0]}.{index}")
@@ -63,7 +64,7 @@ class Schema:
 
     def is_indexed(self, table: str, column: str) -> bool:
         """Whether an index (plain, unique, primary key, or on an expression of it) covers the column."""
-        if column in self.indexed.get(table, ()):
+        if self.coverage.covers(table, column):
             return True
         if self.partial:
             raise NeedHistory
@@ -84,8 +85,7 @@ class Schema:
         """A copy to apply a downgrade to, leaving this one as the upgrade left it."""
         tables = {name: dict(columns) for name, columns in self.tables.items()}
         checks = {key: replace(check) for key, check in self.checks.items()}
-        indexed = {table: set(columns) for table, columns in self.indexed.items()}
-        return Schema(self.partial, tables, checks, dict(self.indexes), indexed)
+        return Schema(self.partial, tables, checks, dict(self.indexes), self.coverage.copy())
 
     # -- applying what a statement does ----------------------------------------------------------
     def apply(self, statement: Statement) -> None:
@@ -100,12 +100,20 @@ class Schema:
             schema = node.relation.schemaname or DEFAULT_SCHEMA
             columns = tuple(p.name for p in node.indexParams if p.name)
             self.indexes[f"{schema}.{node.idxname}"] = columns
-            self._index(table_name(node.relation), node.indexParams)
+            self._index(table_name(node.relation), node.idxname, node.indexParams)
+        elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
+            self.coverage.rename(
+                node.relation.schemaname or DEFAULT_SCHEMA, node.relation.relname, node.newname
+            )
         elif isinstance(node, ast.RenameStmt) and node.relation is not None:
             self._rename(node)
         elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
             for names in node.objects:
                 self._forget(qualified(names))
+        elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX:
+            for names in node.objects:
+                schema, _, name = qualified(names).partition(".")
+                self.coverage.drop(schema, name)
 
     def _create(self, node: ast.CreateStmt) -> None:
         table = table_name(node.relation)
@@ -126,6 +134,7 @@ class Schema:
             self._column_constraints(table, cmd.def_)
         elif kind == At.AT_DropColumn:
             columns.pop(cmd.name, None)
+            self.coverage.drop_column(table, cmd.name)
         elif kind == At.AT_AlterColumnType:
             old = columns.get(cmd.name, Column(TypeKey("?")))
             columns[cmd.name] = replace(old, type=type_key(cmd.def_.typeName), collation=collation(cmd.def_))
@@ -138,6 +147,7 @@ class Schema:
             self.checks[(table, cmd.name)].validated = True
         elif kind == At.AT_DropConstraint:
             self.checks.pop((table, cmd.name), None)
+            self.coverage.drop(table.split(".")[0], cmd.name)
 
     def _constraint(self, table: str, constraint: ast.Constraint) -> None:
         columns = self.tables.setdefault(table, {})
@@ -147,9 +157,10 @@ class Schema:
                 columns[key.sval] = replace(columns.get(key.sval, Column(TypeKey("?"))), not_null=True)
         if kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION):
             keys = [k.sval for k in constraint.keys or ()]
-            if constraint.indexname:
+            if constraint.indexname:  # USING INDEX: the index becomes the constraint's, under its name
                 keys += self.indexes.get(f"{table.split('.')[0]}.{constraint.indexname}", ())
-            self.indexed.setdefault(table, set()).update(keys)
+                self.coverage.drop(table.split(".")[0], constraint.indexname)
+            self.coverage.add(table, constraint.conname, keys)
         if kind not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL) or not constraint.conname:
             return
         if kind == ConstrType.CONSTR_CHECK:
@@ -165,27 +176,27 @@ class Schema:
                 ConstrType.CONSTR_PRIMARY,
                 ConstrType.CONSTR_UNIQUE,
             ):
-                self.indexed.setdefault(table, set()).add(column.colname)
+                self.coverage.add(table, constraint.conname, [column.colname])
 
-    def _index(self, table: str, params) -> None:
+    def _index(self, table: str, name: str, params) -> None:
         covered = {p.name for p in params if p.name}
         covered |= {n.fields[-1].sval for n in walk(params) if isinstance(n, ast.ColumnRef) and _named(n)}
-        self.indexed.setdefault(table, set()).update(covered)
+        self.coverage.add(table, name, covered)
 
     def _rename(self, node: ast.RenameStmt) -> None:
         table = table_name(node.relation)
         if node.renameType == ObjectType.OBJECT_COLUMN and node.subname in self.tables.get(table, {}):
             self.tables[table][node.newname] = self.tables[table].pop(node.subname)
-            if node.subname in self.indexed.get(table, ()):
-                self.indexed[table] = (self.indexed[table] - {node.subname}) | {node.newname}
+            self.coverage.rename_column(table, node.subname, node.newname)
         elif node.renameType == ObjectType.OBJECT_TABLE and table in self.tables:
             self.tables[f"{table.split('.')[0]}.{node.newname}"] = self.tables.pop(table)
-            if table in self.indexed:
-                self.indexed[f"{table.split('.')[0]}.{node.newname}"] = self.indexed.pop(table)
+            self.coverage.rename_table(table, f"{table.split('.')[0]}.{node.newname}")
+        elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT:
+            self.coverage.rename(table.split(".")[0], node.subname, node.newname)
 
     def _forget(self, table: str) -> None:
         self.tables.pop(table, None)
-        self.indexed.pop(table, None)
+        self.coverage.drop_table(table)
         for key in [k for k in self.checks if k[0] == table]:
             del self.checks[key]
 
@@ -202,7 +213,10 @@ def _column(definition: ast.ColumnDef) -> Column:
 def collation(definition: ast.ColumnDef) -> str | None:
     """The collation a column definition names (COLLATE "C"), or None for its type's default."""
     clause = definition.collClause
-    return ".".join(n.sval for n in clause.collname) if clause is not None else None
+    names = [n.sval for n in clause.collname] if clause is not None else []
+    if names[:1] == ["pg_catalog"]:
+        names = names[1:]
+    return ".".join(names) if names and names != ["default"] else None
 
 
 def _named(ref: ast.ColumnRef) -> bool:

@@ -13,6 +13,7 @@ from tests.schema.review.corpus import (
     STATUS_COLUMN,
     STATUS_ENUM,
     TAGS,
+    TITLE_LOWER_INDEX,
     Case,
     outside,
     sql,
@@ -357,5 +358,24 @@ SAFE = [
                 sql("ALTER TABLE items DROP CONSTRAINT ck_items_title_length"),
             ),
         ),
+    ),
+    Case(
+        "collation-change-after-its-index-is-dropped",
+        None,
+        outside('op.execute("DROP INDEX CONCURRENTLY ix_items_title_lower")')
+        + "\n"
+        + sql('ALTER TABLE items ALTER COLUMN title TYPE varchar(255) COLLATE "C"')
+        + "\n"
+        + outside('op.execute("CREATE INDEX CONCURRENTLY ix_items_title_lower ON items (lower(title))")'),
+        sql("ALTER TABLE items ALTER COLUMN title TYPE varchar(255)"),
+        setup=(TITLE_LOWER_INDEX,),
+    ),
+    Case(
+        "collate-default-on-a-column-of-the-default-collation",
+        None,
+        sql('ALTER TABLE users ALTER COLUMN email TYPE varchar(320) COLLATE "default"'),
+        sql("ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"),
+        rewrites="uq_users_email",
+        rewritten=False,
     ),
 ]
