@@ -58,6 +58,7 @@ def server_url():
     if given:
         yield normalise_database_url(given)
         return
+    _remove_abandoned_servers()
     folder = Path(tempfile.mkdtemp(prefix="pgtest-", dir=_ram_folder()))
     server = EmbeddedPostgres(folder / "pgdata")
     url = server.start(database="postgres")
@@ -76,6 +77,34 @@ def _ram_folder() -> Path | None:
         return None
     roomy = stats.f_bavail * stats.f_frsize >= RAM_FOLDER_MIN_FREE
     return RAM_FOLDER if roomy and os.access(RAM_FOLDER, os.W_OK) else None
+
+
+def _remove_abandoned_servers() -> None:
+    """A worker killed outright (SIGKILL) cannot remove its server's folder; in RAM it would stay until
+    a reboot. Such a folder (no live postmaster, older than ten minutes) is removed by the next run."""
+    for folder in RAM_FOLDER.glob("pgtest-*") if RAM_FOLDER.is_dir() else ():
+        try:
+            age = time.time() - folder.stat().st_mtime
+        except OSError:
+            continue  # gone meanwhile
+        try:
+            pid = int((folder / "pgdata" / "postmaster.pid").read_text().split()[0])
+        except FileNotFoundError:
+            pid = None  # no server (stopped, or never started)
+        except (OSError, ValueError, IndexError):
+            continue
+        if age >= 600 and (pid is None or not _alive(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _apply_throwaway_settings(url: URL) -> None:

@@ -57,10 +57,10 @@ def alter_table(node: ast.AlterTableStmt, statement: Statement, ctx: Context) ->
                 "constraint-validated-in-same-transaction",
                 statement,
                 f"{cmd.name} is validated in the "
-                "transaction that added it, so the ADD's lock on {name} is held during the whole scan",
-                f"validate in its own transaction: with op.get_context().autocommit_block(): "
-                f'op.execute("ALTER TABLE {name} VALIDATE CONSTRAINT {cmd.name}") (the safe.create_* helpers '
-                "do this)",
+                f"transaction that added it, so the ADD's lock on {name} is held during the whole scan",
+                "add it with the safe.create_* helper (NOT VALID, then VALIDATE in its own transaction, "
+                f"both re-runnable) ({SAFE}), or put ALTER TABLE {name} VALIDATE CONSTRAINT {cmd.name} "
+                "in the next revision",
             )
         elif kind in (At.AT_SetLogged, At.AT_SetUnLogged):
             which = "LOGGED" if kind == At.AT_SetLogged else "UNLOGGED"
@@ -220,7 +220,7 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
             fix,
         )
     elif rewrites(current.type, new):
-        _type_rewrites(table, current, new, statement, ctx)
+        _type_rewrites(table, current, new, statement, ctx, fix)
     elif collation(cmd.def_) != current.collation and ctx.schema.is_indexed(table, col):
         ctx.report(
             "changing-column-collation",
@@ -233,7 +233,7 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
         )
 
 
-def _type_rewrites(table: str, current, new, statement: Statement, ctx: Context) -> None:
+def _type_rewrites(table: str, current, new, statement: Statement, ctx: Context, fix: str) -> None:
     zones = {current.type.name, new.name} == {"timestamp", "timestamptz"}
     unless = " unless the migration's session TimeZone is UTC" if zones else ""
     ctx.report(
@@ -241,5 +241,5 @@ def _type_rewrites(table: str, current, new, statement: Statement, ctx: Context)
         statement,
         f"{current.type} -> {new} rewrites {display(table)}{unless} under an ACCESS EXCLUSIVE lock (only "
         "widening a varchar/numeric limit, or varchar -> text, is metadata-only)",
-        EXPAND_CONTRACT.format(what=f"column of the new type ({new})"),
+        fix,
     )

@@ -21,7 +21,8 @@ class Context:
     schema: Schema
     created: set[str] = field(default_factory=set)  # tables this revision creates: nobody uses them yet
     added_here: set[tuple[str, str]] = field(default_factory=set)  # constraints added in the open transaction
-    enum_values_added: dict[str, str] = field(default_factory=dict)  # the same, enum values: value -> type
+    enum_values_added: set[tuple[str, str]] = field(default_factory=set)  # the same, (type, value)
+    enum_types_created: set[str] = field(default_factory=set)  # in the open transaction: usable at once
     findings: list[Finding] = field(default_factory=list)
 
     def existing(self, table: str) -> bool:

@@ -7,15 +7,28 @@ from __future__ import annotations
 
 from pglast import ast
 from pglast.enums import AlterTableType as At
+from pglast.enums import ConstrType
 
 from app.schema.review.context import SAFE, Context
 from app.schema.review.sql import Statement, table_name, walk
 
 
+def created(node: ast.CreateEnumStmt, statement: Statement, ctx: Context) -> None:
+    """A type created in the transaction: values added to it there are usable at once."""
+    if statement.in_transaction:
+        ctx.enum_types_created.add(node.typeName[-1].sval)
+
+
 def added(node: ast.AlterEnumStmt, statement: Statement, ctx: Context) -> None:
     """ALTER TYPE ... ADD VALUE inside the transaction: remember the value until it commits."""
-    if node.newVal and node.oldVal is None and statement.in_transaction:
-        ctx.enum_values_added[node.newVal] = node.typeName[-1].sval
+    type_name = node.typeName[-1].sval
+    if (
+        node.newVal
+        and node.oldVal is None
+        and statement.in_transaction
+        and type_name not in ctx.enum_types_created
+    ):
+        ctx.enum_values_added.add((type_name, node.newVal))
 
 
 def used(statement: Statement, ctx: Context) -> None:
@@ -23,7 +36,7 @@ def used(statement: Statement, ctx: Context) -> None:
     node = statement.node
     if not ctx.enum_values_added or not statement.in_transaction or isinstance(node, ast.AlterEnumStmt):
         return
-    for value, type_name in ctx.enum_values_added.items():
+    for type_name, value in sorted(ctx.enum_values_added):
         if any(_typed(ctx, node, type_name, cast, column) for cast, column in _pairs(node, value)):
             ctx.report(
                 "new-enum-value-used-in-transaction",
@@ -56,6 +69,8 @@ def _pairs(node, value: str):
             and _is(found.def_, value)
         ):
             yield None, found.name
+        elif isinstance(found, ast.ColumnDef) and found.typeName is not None and _defaults_to(found, value):
+            yield found.typeName.names[-1].sval, None  # a new column of the type, defaulting to the value
 
 
 def _typed(ctx: Context, node, type_name: str, cast: str | None, column: str | None) -> bool:
@@ -69,6 +84,13 @@ def _typed(ctx: Context, node, type_name: str, cast: str | None, column: str | N
     return False
 
 
+def _defaults_to(column: ast.ColumnDef, value: str) -> bool:
+    return any(
+        isinstance(c, ast.Constraint) and c.contype == ConstrType.CONSTR_DEFAULT and _is(c.raw_expr, value)
+        for c in column.constraints or ()
+    )
+
+
 def _column(node) -> str | None:
     if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
         return node.fields[-1].sval
@@ -76,6 +98,4 @@ def _column(node) -> str | None:
 
 
 def _is(node, value: str) -> bool:
-    if isinstance(node, ast.TypeCast):
-        return False  # judged as a cast
     return isinstance(node, ast.A_Const) and isinstance(node.val, ast.String) and node.val.sval == value

@@ -30,6 +30,7 @@ def check(statement: Statement, ctx: Context) -> None:
     if not statement.in_transaction:
         ctx.added_here.clear()  # each statement outside a transaction block commits on its own
         ctx.enum_values_added.clear()
+        ctx.enum_types_created.clear()
     enum_values.used(statement, ctx)
     handler = _HANDLERS.get(type(node))
     if handler is not None:
@@ -187,11 +188,12 @@ def _refresh(node: ast.RefreshMatViewStmt, statement: Statement, ctx: Context) -
     view = table_name(node.relation)
     if node.concurrent or not ctx.existing(view):
         return
+    what = "empties it: reads fail until the next refresh" if node.skipData else "runs its query again"
     ctx.report(
         "refresh-materialized-view",
         statement,
         f"REFRESH MATERIALIZED VIEW {display(view)} holds an ACCESS EXCLUSIVE lock on it (no reads) "
-        "while the query runs again",
+        f"while it {what}",
         f"REFRESH MATERIALIZED VIEW CONCURRENTLY {display(view)} (reads go on; it needs a unique index on "
         "the view), or leave the refresh to a scheduled job",
     )
@@ -221,4 +223,5 @@ _HANDLERS = {
     ast.ReindexStmt: _reindex,
     ast.RefreshMatViewStmt: _refresh,
     ast.AlterEnumStmt: enum_values.added,
+    ast.CreateEnumStmt: enum_values.created,
 }

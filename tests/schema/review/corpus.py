@@ -35,6 +35,8 @@ class Case:
     setup: tuple[tuple[str, str], ...] = ()
     rewrites: str | None = None  # a table whose rewrite (or not) PostgreSQL decides
     rewritten: bool = False
+    # Run on PostgreSQL too: "" must apply, a message is the error it must fail with (test_corpus.py).
+    fails: str | None = None
 
 
 TAGS = (

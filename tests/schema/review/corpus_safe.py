@@ -292,12 +292,14 @@ SAFE = [
         + sql("UPDATE items SET status = 'archived' WHERE id = 1"),
         setup=(STATUS_COLUMN,),
         preamble="from app.schema import safe",
+        fails="",
     ),
     Case(
         "enum-value-added-and-the-same-text-elsewhere",
         None,
         sql(ADD_ARCHIVED, "UPDATE items SET title = 'archived' WHERE id = 1"),
         setup=(STATUS_COLUMN,),
+        fails="",
     ),
     Case(
         "refresh-materialized-view-concurrently",
@@ -377,5 +379,16 @@ SAFE = [
         sql("ALTER TABLE users ALTER COLUMN email TYPE varchar(320)"),
         rewrites="uq_users_email",
         rewritten=False,
+    ),
+    Case(
+        "enum-created-and-extended-in-one-transaction",
+        None,
+        sql(
+            "CREATE TYPE tag_state AS ENUM ('new')",
+            "ALTER TYPE tag_state ADD VALUE 'archived'",
+            "CREATE TABLE tag_states (id int PRIMARY KEY, state tag_state DEFAULT 'archived')",
+        ),
+        sql("DROP TABLE tag_states", "DROP TYPE tag_state"),
+        fails="",
     ),
 ]
