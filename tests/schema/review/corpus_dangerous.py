@@ -18,6 +18,20 @@ from tests.schema.review.corpus import (
     sql,
 )
 
+TAG_STATE = (sql("CREATE TYPE tag_state AS ENUM ('new')"), sql("DROP TYPE tag_state"))
+
+
+def used_in_its_transaction(case_id: str, *statements: str) -> Case:
+    """ALTER TYPE item_status ADD VALUE 'archived', then `statements` in the same transaction."""
+    return Case(
+        case_id,
+        "new-enum-value-used-in-transaction",
+        sql(ADD_ARCHIVED, *statements),
+        setup=(STATUS_COLUMN, TAG_STATE),
+        fails="unsafe use of new value",
+    )
+
+
 DANGEROUS = [
     Case(
         "drop-column",
@@ -321,59 +335,33 @@ DANGEROUS = [
         setup=(TAGS,),
     ),
     # an enum value added in the transaction, then used in it: the revision fails at run time
-    Case(
-        "enum-value-set-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "UPDATE items SET status = 'archived' WHERE id = 1"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "enum-value-as-default-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "ALTER TABLE items ALTER COLUMN status SET DEFAULT 'archived'"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "enum-value-inserted-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "INSERT INTO items (title, owner_id, status) VALUES ('x', 1, 'archived')"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "enum-value-compared-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "DELETE FROM items WHERE id = 1 AND status IN ('draft', 'archived')"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "enum-value-cast-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "SELECT 'archived'::item_status"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "enum-value-as-a-new-column-default-in-same-transaction",
-        "new-enum-value-used-in-transaction",
-        sql(ADD_ARCHIVED, "ALTER TABLE items ADD COLUMN stage item_status DEFAULT 'archived'"),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
-    ),
-    Case(
-        "one-value-added-to-two-enums-then-used",
-        "new-enum-value-used-in-transaction",
-        sql(
-            "CREATE TYPE tag_state AS ENUM ('new')",
-            ADD_ARCHIVED,
-            "ALTER TYPE tag_state ADD VALUE 'archived'",
-            "UPDATE items SET status = 'archived' WHERE id = 1",
-        ),
-        setup=(STATUS_COLUMN,),
-        fails="unsafe use of new value",
+    *(
+        used_in_its_transaction(case_id, *statements)
+        for case_id, *statements in [
+            ("enum-value-set-in-same-transaction", "UPDATE items SET status = 'archived' WHERE id = 1"),
+            (
+                "enum-value-as-default-in-same-transaction",
+                "ALTER TABLE items ALTER COLUMN status SET DEFAULT 'archived'",
+            ),
+            (
+                "enum-value-inserted-in-same-transaction",
+                "INSERT INTO items (title, owner_id, status) VALUES ('x', 1, 'archived')",
+            ),
+            (
+                "enum-value-compared-in-same-transaction",
+                "DELETE FROM items WHERE id = 1 AND status IN ('draft', 'archived')",
+            ),
+            ("enum-value-cast-in-same-transaction", "SELECT 'archived'::item_status"),
+            (
+                "enum-value-as-a-new-column-default-in-same-transaction",
+                "ALTER TABLE items ADD COLUMN stage item_status DEFAULT 'archived'",
+            ),
+            (
+                "one-value-added-to-two-enums-then-used",
+                "ALTER TYPE tag_state ADD VALUE 'archived'",
+                "UPDATE items SET status = 'archived' WHERE id = 1",
+            ),
+        ]
     ),
     Case(
         "refresh-materialized-view",
