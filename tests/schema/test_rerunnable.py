@@ -94,3 +94,34 @@ def test_the_projects_own_revisions_are_rerunnable():
             url=OFFLINE_URL,
         )
         assert not_rerunnable(sql) == [], script.revision
+
+
+@pytest.mark.parametrize(
+    ("block", "idempotent"),
+    [
+        # What safe.create_enum writes: a duplicate type is ignored, so a second run changes nothing.
+        (
+            "DO $e$ BEGIN CREATE TYPE s AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN NULL; END $e$",
+            True,
+        ),
+        # Lookalikes: another statement (a duplicate column raises duplicate_column, not _object) ...
+        (
+            "DO $$ BEGIN ALTER TABLE t ADD COLUMN c int; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+            False,
+        ),
+        # ... the phrase in a string, and more than the one CREATE TYPE.
+        (
+            "DO $$ BEGIN INSERT INTO t VALUES (1); "
+            "PERFORM 'exception when duplicate_object then null'; END $$",
+            False,
+        ),
+        (
+            "DO $$ BEGIN CREATE TYPE s AS ENUM ('a'); INSERT INTO t VALUES (1); "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+            False,
+        ),
+    ],
+)
+def test_only_the_guarded_create_type_block_counts_as_idempotent(block, idempotent):
+    sql = f"BEGIN;\n{block};\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix ON t (c);\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
+    assert (not_rerunnable(sql) == []) is idempotent

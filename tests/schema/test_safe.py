@@ -346,3 +346,32 @@ def test_enum_helpers(engine, database_url, directory, caplog):
     assert "enum type item_status kept: 1 column(s) still use it" in caplog.text
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT to_regtype('item_status')")).scalar() is None
+
+
+ODD_LABELS = [":b", "a :b", "a\\:b", "it's", "x::y", "$create_enum$", "50%"]
+
+
+def test_enum_labels_are_written_exactly_as_given_online_and_offline(engine, database_url, directory):
+    """Colons (sa.text() bind syntax), quotes, backslashes, percent signs and the helper's own dollar
+    quote all reach PostgreSQL as they are."""
+    plant(
+        directory,
+        "s9odd",
+        preamble=SAFE,
+        upgrade=f"""
+            safe.create_enum("odd_labels", {ODD_LABELS[:-1]!r})
+            safe.add_enum_value("odd_labels", {ODD_LABELS[-1]!r})
+        """,
+        downgrade='safe.drop_enum_if_unused("odd_labels")',
+    )
+    rendered = offline_sql(command.upgrade, f"{HEAD}:s9odd", url=OFFLINE_URL, directory=directory)
+    assert runner(directory, database_url).returncode == 0
+    with engine.connect() as connection:
+        labels = connection.execute(sa.text("SELECT unnest(enum_range(NULL::odd_labels))::text")).scalars()
+        assert list(labels) == ODD_LABELS
+    [create] = [line for line in rendered.splitlines() if line.startswith("DO ")]
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TYPE odd_labels"))
+        connection.exec_driver_sql(create)  # the --sql output, as printed
+        labels = connection.execute(sa.text("SELECT unnest(enum_range(NULL::odd_labels))::text")).scalars()
+        assert list(labels) == ODD_LABELS[:-1]

@@ -75,8 +75,8 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
             create = next((o for o in table_ops.ops if _same_foreign_key(o, before, new)), None)
             if create is None:
                 continue
-            position = table_ops.ops.index(drop)
             table_ops.ops.remove(create)
+            position = table_ops.ops.index(drop)
             rename = ops.RenameConstraint(table_ops.table_name, drop.constraint_name, create.constraint_name)
             table_ops.ops[position : position + 1] = [rename] if rename.old_name != rename.new_name else []
     upgrade_ops.ops[:] = [
@@ -89,6 +89,7 @@ def _drops_foreign_key_to(op, table: str) -> bool:
         isinstance(op, alembic_ops.DropConstraintOp)
         and isinstance(op._reverse, alembic_ops.CreateForeignKeyOp)
         and op._reverse.referent_table == table
+        and op._reverse.kw.get("referent_schema") is None
     )
 
 
@@ -96,6 +97,7 @@ def _same_foreign_key(op, before: alembic_ops.CreateForeignKeyOp, table: str) ->
     return (
         isinstance(op, alembic_ops.CreateForeignKeyOp)
         and op.referent_table == table
+        and op.kw.get("referent_schema") is None
         and list(op.local_cols) == list(before.local_cols)
         and list(op.remote_cols) == list(before.remote_cols)
         and op.kw == before.kw

@@ -18,8 +18,11 @@ one (move the plain steps after the helper, make them idempotent, or split the r
 
 from __future__ import annotations
 
+import re
+
 from pglast import ast, parse_sql
 from pglast.enums.parsenodes import AlterTableType, TransactionStmtKind
+from pglast.parser import ParseError
 
 # ALTER TABLE actions that succeed, and change nothing, when run a second time.
 _IDEMPOTENT_ALTERS = {
@@ -66,12 +69,29 @@ def _idempotent(node) -> bool:
         return node.onConflictClause is not None
     if isinstance(node, ast.CreateFunctionStmt | ast.ViewStmt):
         return bool(node.replace)
-    if isinstance(node, ast.DoStmt):  # the idiom for CREATE ... without IF NOT EXISTS (safe.create_enum)
-        body = " ".join(
-            str(getattr(a.arg, "sval", "")) for a in node.args or () if isinstance(a, ast.DefElem)
-        )
-        return "exception when duplicate_object then null" in " ".join(body.lower().split())
+    if isinstance(node, ast.DoStmt):
+        return _guarded_create_type(node)
     return bool(getattr(node, "if_not_exists", False))
+
+
+_GUARDED = re.compile(
+    r"\s*BEGIN\s+(?P<statement>CREATE\s+TYPE\s.*?);\s*EXCEPTION\s+WHEN\s+duplicate_object\s+THEN\s+NULL;"
+    r"\s*END;?\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _guarded_create_type(node: ast.DoStmt) -> bool:
+    """Exactly the block safe.create_enum writes: one CREATE TYPE, a duplicate ignored."""
+    bodies = [a.arg.sval for a in node.args or () if isinstance(a, ast.DefElem) and a.defname == "as"]
+    match = _GUARDED.fullmatch(bodies[0]) if len(bodies) == 1 else None
+    if match is None:
+        return False
+    try:
+        statements = parse_sql(match["statement"])
+    except ParseError:
+        return False
+    return len(statements) == 1 and isinstance(statements[0].stmt, ast.CreateEnumStmt)
 
 
 def _is_work(node, text: str) -> bool:

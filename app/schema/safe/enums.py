@@ -14,9 +14,10 @@ def create_enum(name: str, values: list[str]) -> None:
     online and in the --sql output alike (a DO block that ignores duplicate_object), so a revision
     that runs it can run again after failing further on."""
     labels = ", ".join(literal(v) for v in values)
+    tag = next(t for t in (f"$create_enum{n or ''}$" for n in range(len(values) + 1)) if t not in labels)
     execute(
-        f"DO $create_enum$ BEGIN CREATE TYPE {quote(name)} AS ENUM ({labels}); "
-        "EXCEPTION WHEN duplicate_object THEN NULL; END $create_enum$"
+        f"DO {tag} BEGIN CREATE TYPE {quote(name)} AS ENUM ({labels}); "
+        f"EXCEPTION WHEN duplicate_object THEN NULL; END {tag}"
     )
 
 

@@ -38,7 +38,9 @@ def quote(name: str) -> str:
 
 
 def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """A string literal for `execute`: quotes doubled, and every colon escaped for sa.text(), which
+    would take ':name' for a bind parameter (it turns '\\:' back into ':')."""
+    return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
 
 
 def column_list(columns) -> str:
