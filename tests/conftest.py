@@ -11,6 +11,7 @@ on a shared DATABASE_URL server its database and template names carry the worker
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -27,7 +28,7 @@ from sqlalchemy.engine import URL
 
 from app import create_app
 from app.database_admin import admin_connect, create_database, drop_database
-from app.embedded_db import EmbeddedPostgres
+from app.embedded_db import EmbeddedDatabaseError, EmbeddedPostgres
 from app.extensions import db as flask_db
 from config import normalise_database_url
 from tests.db_helpers import config_for, run_alembic
@@ -60,6 +61,7 @@ def server_url():
         return
     _remove_abandoned_servers()
     folder = Path(tempfile.mkdtemp(prefix="pgtest-", dir=_ram_folder()))
+    claim = _claim(folder)
     server = EmbeddedPostgres(folder / "pgdata")
     url = server.start(database="postgres")
     _apply_throwaway_settings(url)
@@ -68,6 +70,7 @@ def server_url():
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+        os.close(claim)
 
 
 def _ram_folder() -> Path | None:
@@ -79,32 +82,34 @@ def _ram_folder() -> Path | None:
     return RAM_FOLDER if roomy and os.access(RAM_FOLDER, os.W_OK) else None
 
 
+def _claim(folder: Path) -> int:
+    """Hold a lock on `folder` for the session: the kernel releases it when the worker dies however it
+    dies, so the next run can tell an abandoned folder from one in use, even from another container."""
+    claim = os.open(folder / "claim.new", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(claim, fcntl.LOCK_EX)
+    os.rename(folder / "claim.new", folder / "claim")  # seen by others only once locked
+    return claim
+
+
 def _remove_abandoned_servers() -> None:
-    """A worker killed outright (SIGKILL) cannot remove its server's folder; in RAM it would stay until
-    a reboot. Such a folder (no live postmaster, older than ten minutes) is removed by the next run."""
+    """A worker killed outright (SIGKILL) leaves its server running and its folder behind, in RAM until
+    a reboot. The next run stops that server and removes the folder."""
     for folder in RAM_FOLDER.glob("pgtest-*") if RAM_FOLDER.is_dir() else ():
         try:
-            age = time.time() - folder.stat().st_mtime
+            claim = os.open(folder / "claim", os.O_RDWR)
         except OSError:
-            continue  # gone meanwhile
+            continue  # being set up (claimed before anything else), or gone
         try:
-            pid = int((folder / "pgdata" / "postmaster.pid").read_text().split()[0])
-        except FileNotFoundError:
-            pid = None  # no server (stopped, or never started)
-        except (OSError, ValueError, IndexError):
-            continue
-        if age >= 600 and (pid is None or not _alive(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # in use
+        finally:
+            os.close(claim)
+        try:
+            EmbeddedPostgres(folder / "pgdata").stop()
+        except EmbeddedDatabaseError:
+            continue  # a server that will not stop is left as it is
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _apply_throwaway_settings(url: URL) -> None:
