@@ -10,18 +10,18 @@ from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType
 
 from app.schema.review.context import SAFE, Context
-from app.schema.review.sql import DEFAULT_SCHEMA, Statement, display, table_name, walk
+from app.schema.review.sql import Statement, display, qualified, table_name, walk
 
 
 def created(node: ast.CreateEnumStmt, statement: Statement, ctx: Context) -> None:
     """A type created in the transaction: values added to it there are usable at once."""
     if statement.in_transaction:
-        ctx.enum_types_created.add(_qualified(node.typeName))
+        ctx.enum_types_created.add(qualified(node.typeName))
 
 
 def added(node: ast.AlterEnumStmt, statement: Statement, ctx: Context) -> None:
     """ALTER TYPE ... ADD VALUE inside the transaction: remember the value until it commits."""
-    type_name = _qualified(node.typeName)
+    type_name = qualified(node.typeName)
     if (
         node.newVal
         and node.oldVal is None
@@ -36,9 +36,9 @@ def used(statement: Statement, ctx: Context) -> None:
     node = statement.node
     if not ctx.enum_values_added or not statement.in_transaction or isinstance(node, ast.AlterEnumStmt):
         return
-    for qualified, value in sorted(ctx.enum_values_added):
-        type_name = display(qualified)
-        if any(_typed(ctx, node, qualified, cast, column) for cast, column in _pairs(node, value)):
+    for enum, value in sorted(ctx.enum_values_added):
+        type_name = display(enum)
+        if any(_typed(ctx, node, enum, cast, column) for cast, column in _pairs(node, value)):
             ctx.report(
                 "new-enum-value-used-in-transaction",
                 statement,
@@ -54,7 +54,7 @@ def _pairs(node, value: str):
     """(what the literal `value` becomes, the literal): a type name (a cast), or a column name."""
     for found in walk(node):
         if isinstance(found, ast.TypeCast) and _is(found.arg, value):
-            yield _qualified(found.typeName.names), None
+            yield qualified(found.typeName.names), None
         elif isinstance(found, ast.A_Expr):
             sides = [found.lexpr, *(found.rexpr if isinstance(found.rexpr, tuple | list) else [found.rexpr])]
             if any(_is(side, value) for side in sides):
@@ -71,7 +71,7 @@ def _pairs(node, value: str):
         ):
             yield None, found.name
         elif isinstance(found, ast.ColumnDef) and found.typeName is not None and _defaults_to(found, value):
-            yield _qualified(found.typeName.names), None  # a new column of the type, defaulting to the value
+            yield qualified(found.typeName.names), None  # a new column of the type, defaulting to the value
 
 
 def _typed(ctx: Context, node, type_name: str, cast: str | None, column: str | None) -> bool:
@@ -80,15 +80,9 @@ def _typed(ctx: Context, node, type_name: str, cast: str | None, column: str | N
     tables = {table_name(n) for n in walk(node) if isinstance(n, ast.RangeVar)}
     for table in tables:
         known = ctx.schema.column(table, column)  # NeedHistory when linted alone and not known
-        if known is not None and _qualified(known.type.name.split(".")) == type_name:
+        if known is not None and qualified(known.type.name.split(".")) == type_name:
             return True
     return False
-
-
-def _qualified(names) -> str:
-    """A type's name as the catalogue knows it: schema.name (the default schema when unqualified)."""
-    parts = [n if isinstance(n, str) else n.sval for n in names]
-    return ".".join(parts if len(parts) > 1 else [DEFAULT_SCHEMA, *parts])
 
 
 def _defaults_to(column: ast.ColumnDef, value: str) -> bool:

@@ -7,7 +7,7 @@ by one, and BEGINs again. If the revision then fails, the plain steps before the
 committed while alembic_version does not move, so running the revision again repeats them
 (`column ... already exists`): the revision can never succeed without manual repair.
 
-`not_rerunnable(sql)` finds those steps in the offline SQL of ONE revision (`COMMIT;` before the
+`committed_early(statements)` finds those steps in the offline SQL of ONE revision (`COMMIT;` before the
 helper's block, `BEGIN;` after it): statements of a transaction that is committed while more work
 follows, and that would fail or do harm when run twice. IF [NOT] EXISTS, CREATE OR REPLACE,
 INSERT ... ON CONFLICT, VALIDATE CONSTRAINT, SET/DROP NOT NULL and similar are fine. The helpers'
@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 
 from pglast import ast, parse_sql
-from pglast.enums.parsenodes import AlterTableType, TransactionStmtKind
+from pglast.enums.parsenodes import AlterTableType
 from pglast.parser import ParseError
+
+from app.schema.review.sql import Statement, statements
 
 # ALTER TABLE actions that succeed, and change nothing, when run a second time.
 _IDEMPOTENT_ALTERS = {
@@ -94,37 +96,27 @@ def _guarded_create_type(node: ast.DoStmt) -> bool:
     return len(statements) == 1 and isinstance(statements[0].stmt, ast.CreateEnumStmt)
 
 
-def _is_work(node, text: str) -> bool:
-    """A step of the revision: not transaction control, a read or Alembic's bookkeeping."""
-    return not isinstance(node, ast.TransactionStmt | ast.SelectStmt) and "alembic_version" not in text
+def committed_early(steps: list[Statement]) -> list[Statement]:
+    """Steps of a transaction block that is committed while more work follows, and that would fail
+    (or apply twice) when the revision runs again. Empty when the revision is safe."""
+    work = [s for s in steps if s.node is not None and not isinstance(s.node, ast.SelectStmt)]
+    if not work:
+        return []
+    last = work[-1]  # blocks are contiguous: a step is committed early unless the last one shares its block
+    return [
+        s
+        for s in work
+        if s.in_transaction
+        and not (last.in_transaction and last.block == s.block)
+        and not _idempotent(s.node)
+    ]
 
 
 def not_rerunnable(sql: str, *, in_transaction: bool = False) -> list[str]:
-    """Statements of one revision's offline SQL that a later failure would leave committed and that
-    would fail (or apply twice) when the revision runs again. Empty when the revision is safe.
+    """committed_early() on one revision's offline SQL, each step as one line.
     `in_transaction`: the SQL starts inside the revision's transaction (its BEGIN is not in it)."""
-    work = []  # (node, text) of every step, in order
-    committed_early = []  # (index of the last step before their COMMIT, (node, text)) of transactional steps
-    segment: list[tuple[object, str]] = []
-    encoded = sql.encode()
-    for raw in parse_sql(sql):
-        node = raw.stmt
-        text = encoded[raw.stmt_location : raw.stmt_location + raw.stmt_len].decode().strip()
-        if isinstance(node, ast.TransactionStmt):
-            if node.kind in (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START):
-                in_transaction = True
-            elif node.kind == TransactionStmtKind.TRANS_STMT_COMMIT:
-                in_transaction = False
-                # Committed here: harmful only if more work follows this COMMIT (checked below).
-                committed_early.extend((len(work) - 1, step) for step in segment)
-                segment = []
-            continue
-        if _is_work(node, text):
-            work.append((node, text))
-            if in_transaction:
-                segment.append((node, text))
-    return [
-        " ".join(text.split())
-        for last_index, (node, text) in committed_early
-        if last_index < len(work) - 1 and not _idempotent(node)
-    ]
+    return [one_line(s) for s in committed_early(statements(sql, in_transaction=in_transaction))]
+
+
+def one_line(step: Statement) -> str:
+    return " ".join(step.sql.rstrip(";").split())

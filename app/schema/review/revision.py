@@ -5,12 +5,11 @@ from __future__ import annotations
 from alembic.script import Script
 from pglast import ast
 from pglast.enums import AlterTableType
-from pglast.parser import ParseError
 
 from app.schema.review.catalog import RULES
 from app.schema.review.history import Schema
 from app.schema.review.report import ERROR, WARNING, Finding, revision_message
-from app.schema.review.rerunnable import not_rerunnable
+from app.schema.review.rerunnable import committed_early, one_line
 from app.schema.review.rules import Context, check
 from app.schema.review.sql import Statement, statements
 
@@ -78,7 +77,7 @@ def review_revision(
         check(statement, ctx)
     findings += ctx.findings
     if not up_error:
-        findings += _rerun_findings(up_sql)
+        findings += _rerun_findings(up)
     if downgrade_empty and not up_error and any(_needs_undo(s) for s in up):
         findings.append(
             _finding(
@@ -93,24 +92,20 @@ def review_revision(
     return findings
 
 
-def _rerun_findings(sql: str) -> list[Finding]:
+def _rerun_findings(up: list[Statement]) -> list[Finding]:
     """Plain steps a helper's autocommit block commits before later work: after a failure there, the
     revision cannot run again (app/schema/review/rerunnable.py)."""
-    try:
-        steps = not_rerunnable(sql, in_transaction=True)
-    except ParseError:  # the statement itself is reported (sql-syntax-error)
-        return []
     return [
         _finding(
             "not-rerunnable",
             ERROR,
             "if the revision fails after a safe helper commits this step, running it again fails here "
             "(the step stays applied, alembic_version does not move)",
-            sql=step,
+            sql=one_line(step),
             fix="put the helper first and this step after it, write the step idempotently (IF NOT EXISTS, "
             "if_not_exists=True), or split the revision in two",
         )
-        for step in steps
+        for step in committed_early(up)
     ]
 
 

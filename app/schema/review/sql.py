@@ -27,23 +27,24 @@ class Statement:
     node: ast.Node | None  # None: PostgreSQL cannot parse it (see `error`)
     in_transaction: bool
     error: str | None = None
+    block: int = 0  # which transaction block (counted from 0, the revision's own) it runs in
 
 
 def statements(sql: str, *, in_transaction: bool = True) -> list[Statement]:
     """The statements of one revision's rendered SQL, each knowing whether it runs inside a
     transaction block. Transaction control itself and Alembic's alembic_version bookkeeping
     are left out. The SQL starts inside the revision's transaction (Alembic's BEGIN)."""
-    result = []
+    result, block = [], 0
     for text, node, error in _parse(sql):
         if isinstance(node, ast.TransactionStmt):
             if node.kind in _BEGIN:
-                in_transaction = True
+                in_transaction, block = True, block + 1
             elif node.kind in _END:
                 in_transaction = False
             continue
         if node is not None and _is_version_table(node):
             continue
-        result.append(Statement(text, node, in_transaction, error))
+        result.append(Statement(text, node, in_transaction, error, block))
     return result
 
 
@@ -87,8 +88,8 @@ def table_name(relation: ast.RangeVar) -> str:
 
 
 def qualified(names) -> str:
-    """schema.name from a name list (String nodes), as in DROP TABLE or DROP INDEX."""
-    parts = [n.sval for n in names]
+    """schema.name from a name list (String nodes or strings), as in DROP TABLE or a type's name."""
+    parts = [n if isinstance(n, str) else n.sval for n in names]
     return ".".join(parts) if len(parts) > 1 else f"{DEFAULT_SCHEMA}.{parts[0]}"
 
 

@@ -6,6 +6,8 @@ helper for it on purpose (autogenerate flags it for review).
 
 from __future__ import annotations
 
+import itertools
+
 from app.schema.safe.run import execute, literal, log, outside_transaction, query, quote
 
 
@@ -14,7 +16,7 @@ def create_enum(name: str, values: list[str]) -> None:
     online and in the --sql output alike (a DO block that ignores duplicate_object), so a revision
     that runs it can run again after failing further on."""
     labels = ", ".join(literal(v) for v in values)
-    tag = next(t for t in (f"$create_enum{n or ''}$" for n in range(len(values) + 1)) if t not in labels)
+    tag = next(t for t in (f"$create_enum{n or ''}$" for n in itertools.count()) if t not in labels)
     execute(
         f"DO {tag} BEGIN CREATE TYPE {quote(name)} AS ENUM ({labels}); "
         f"EXCEPTION WHEN duplicate_object THEN NULL; END {tag}"
