@@ -34,7 +34,7 @@ TEST_WORKERS ?= auto
 # the app again. The project's own modules are compiled up front (tests never edit these files).
 test: install ## Run the linters and the test suite (on a throwaway PostgreSQL); prints its wall time
 	@export MAKE_TEST_STARTED=$$(date +%s.%N) PYTHONDONTWRITEBYTECODE=; $(MAKE) --no-print-directory lint && \
-		$(BIN)/python -m compileall -q app bench config.py wsgi.py run_migration.py >/dev/null && \
+		$(BIN)/python -m compileall -q app bench migrations config.py wsgi.py run_migration.py >/dev/null && \
 		$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # With DATABASE_URL in the environment there is nothing to start: skip a flask start-up.

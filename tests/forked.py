@@ -5,7 +5,9 @@ Flask and the app before it does anything, and the suite starts well over a hund
 forked from the test worker has those modules already imported, and is otherwise the command as a
 person runs it: its own process, working directory, environment, stdin, stdout and stderr pipes,
 exit code and signals, running the same entry point (`flask.cli.main`, the `run_migration.py`
-file, `python -m module`). The app is built afresh in the child from that environment.
+file, `python -m module`). The app is built afresh in the child from that environment, and what the
+project's modules memoised in the worker is emptied; in a copy of the project (a test edited its
+models) the project's modules are imported again from the copy.
 
 What a fork cannot show is that a fresh interpreter starts at all: tests that go through `make`, the
 Procfile and gunicorn still start real processes (`tests.cli_helpers.run(..., fresh=True)`).
@@ -13,6 +15,7 @@ Procfile and gunicorn still start real processes (`tests.cli_helpers.run(..., fr
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -30,9 +33,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_MODULES = {path.stem for path in PROJECT_ROOT.glob("*.py")} | {
     path.parent.name for path in PROJECT_ROOT.glob("*/__init__.py") if path.parent.name != "tests"
 }
-# Imported afresh in the child too: Alembic's Config binds sys.stdout as a default argument at import.
-REIMPORTED = PROJECT_MODULES | {"alembic", "flask_migrate"}
+# Run in the project itself, the child keeps the worker's imports (the same files a fresh process would
+# import) but for the modules that do work at import: wsgi builds the app from the environment, and
+# `python -m bench.x` must find its module not yet imported. Run in a copy of the project (whose models a
+# test edited), it imports all of the project's modules again from the copy.
+ENTRY_MODULES = {"wsgi", "bench"}
 FLASK = str(Path(sys.executable).parent / "flask")
+_MEMOISED = type(functools.cache(lambda: None))
 
 
 def entry_point(args: list[str]):
@@ -70,6 +77,7 @@ class ForkedProcess:
     def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str], capture: bool, stdin=None):
         run = entry_point(args)
         assert run is not None, args
+        _load_flask_plugins()
         self.args = args
         self.returncode: int | None = None
         out_r, out_w = os.pipe() if capture else (None, None)
@@ -147,14 +155,23 @@ def run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float, stdi
     return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
+@functools.cache
+def _load_flask_plugins() -> None:
+    """Look up the installed packages' `flask.commands` entry points once in the worker, as every
+    `flask` process does at its start, rather than once in every child (60 ms of metadata reading)."""
+    from flask.cli import cli
+
+    cli._load_plugin_commands()
+
+
 def _child(run, args, cwd, env, stdin, out_w, err_w, parent_ends) -> None:
     code = 1
     try:
         for fd in parent_ends:
             if fd is not None:
                 os.close(fd)
-        _become_fresh_process(cwd, env, stdin, out_w, err_w)
         try:
+            _become_fresh_process(cwd, env, stdin, out_w, err_w)
             run(args)
             code = 0
         except SystemExit as exc:
@@ -191,10 +208,36 @@ def _become_fresh_process(cwd, env, stdin, out_w, err_w) -> None:
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     _fresh_logging()
-    for name in list(sys.modules):
-        if name.partition(".")[0] in REIMPORTED:
-            del sys.modules[name]
+    _fresh_modules(Path(cwd).resolve() == PROJECT_ROOT)
     sys.path.insert(0, str(cwd))
+
+
+def _fresh_modules(in_project: bool) -> None:
+    """The project's modules as a new interpreter would find them (see ENTRY_MODULES)."""
+    from alembic import config as alembic_config
+    from alembic.runtime import plugins
+
+    dropped = ENTRY_MODULES if in_project else PROJECT_MODULES
+    for name in list(sys.modules):
+        if name.partition(".")[0] in dropped:
+            del sys.modules[name]
+        elif name.partition(".")[0] in PROJECT_MODULES:
+            _clear_caches(sys.modules[name])
+    if not in_project:  # the copy's autogenerate plugin registers itself again under the same name
+        for name in [name for name in plugins._all_plugins if not name.startswith("alembic.")]:
+            del plugins._all_plugins[name]
+    # Alembic's Config binds sys.stdout as a default argument at import: the worker's, not the child's.
+    defaults = alembic_config.Config.__init__.__defaults__
+    alembic_config.Config.__init__.__defaults__ = tuple(
+        sys.stdout if isinstance(value, io.TextIOBase) else value for value in defaults
+    )
+
+
+def _clear_caches(module) -> None:
+    """Empty what the module memoised (functools.cache) while the worker ran other tests."""
+    for value in list(vars(module).values()):
+        if isinstance(value, _MEMOISED) and value.__module__ == module.__name__:
+            value.cache_clear()
 
 
 def _fresh_logging() -> None:
