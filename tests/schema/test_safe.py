@@ -375,3 +375,34 @@ def test_enum_labels_are_written_exactly_as_given_online_and_offline(engine, dat
         connection.exec_driver_sql(create)  # the --sql output, as printed
         labels = connection.execute(sa.text("SELECT unnest(enum_range(NULL::odd_labels))::text")).scalars()
         assert list(labels) == ODD_LABELS[:-1]
+
+
+def test_names_and_conditions_with_colons_reach_postgresql_as_written(engine, database_url, directory):
+    """A quoted name or a caller's condition holding ':word' is not a bind parameter to the helpers."""
+    plant(
+        directory,
+        "s9colon",
+        preamble=SAFE,
+        upgrade="""
+            safe.create_check_constraint("ck :title", "items", "title <> 'a :b' AND title <> ':c'")
+            safe.create_unique_constraint(":uq", "items", ["title"])
+        """,
+        downgrade="""
+            op.drop_constraint(":uq", "items")
+            op.drop_constraint("ck :title", "items")
+        """,
+    )
+    rendered = offline_sql(command.upgrade, f"{HEAD}:s9colon", url=OFFLINE_URL, directory=directory)
+    assert """ADD CONSTRAINT "ck :title" CHECK (title <> 'a :b' AND title <> ':c') NOT VALID""" in rendered
+    assert 'ADD CONSTRAINT ":uq" UNIQUE USING INDEX ":uq"' in rendered
+
+    result = runner(directory, database_url)
+    assert result.returncode == 0, result.stderr
+    constraints = constraints_of(engine)
+    assert constraints["ck :title"] is True and constraints[":uq"] is True
+    with engine.connect() as connection:
+        definition = connection.execute(
+            sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"),
+            {"name": "ck :title"},
+        ).scalar_one()
+    assert definition == "CHECK ((((title)::text <> 'a :b'::text) AND ((title)::text <> ':c'::text)))"

@@ -18,8 +18,13 @@ def offline() -> bool:
 
 
 def execute(statement: str, **params) -> sa.CursorResult | None:
-    """Run (online) or print (offline, --sql) one statement."""
-    text = sa.text(statement)
+    """Run (online) or print (offline, --sql) one statement.
+
+    With `params`, each `:name` in the statement is a bind parameter (sa.text). Without, the statement
+    reaches PostgreSQL exactly as written: its colons (in quoted names, string literals, a condition
+    the caller wrote) are escaped from sa.text(), which would read ':name' as a bind parameter.
+    """
+    text = sa.text(statement if params else statement.replace(":", "\\:"))
     if offline():
         op.execute(text.bindparams(**params) if params else text)
         return None
@@ -38,9 +43,8 @@ def quote(name: str) -> str:
 
 
 def literal(value: str) -> str:
-    """A string literal for `execute`: quotes doubled, and every colon escaped for sa.text(), which
-    would take ':name' for a bind parameter (it turns '\\:' back into ':')."""
-    return "'" + value.replace("'", "''").replace(":", "\\:") + "'"
+    """A string literal for `execute`: quotes doubled (`execute` keeps its colons)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def column_list(columns) -> str:
