@@ -5,9 +5,7 @@ Flask and the app before it does anything, and the suite starts well over a hund
 forked from the test worker has those modules already imported, and is otherwise the command as a
 person runs it: its own process, working directory, environment, stdin, stdout and stderr pipes,
 exit code and signals, running the same entry point (`flask.cli.main`, the `run_migration.py`
-file, `python -m module`). The app is built afresh in the child from that environment, and what the
-project's modules memoised in the worker is emptied; in a copy of the project (a test edited its
-models) the project's modules are imported again from the copy.
+file, `python -m module`). What else makes the child a fresh process is in tests/fresh_process.py.
 
 What a fork cannot show is that a fresh interpreter starts at all: tests that go through `make`, the
 Procfile and gunicorn still start real processes (`tests.cli_helpers.run(..., fresh=True)`).
@@ -16,7 +14,6 @@ Procfile and gunicorn still start real processes (`tests.cli_helpers.run(..., fr
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import os
 import runpy
@@ -28,18 +25,9 @@ import time
 import traceback
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The project's importable top-level names (app, config, wsgi, bench, ...), not its tests or its .venv.
-PROJECT_MODULES = {path.stem for path in PROJECT_ROOT.glob("*.py")} | {
-    path.parent.name for path in PROJECT_ROOT.glob("*/__init__.py") if path.parent.name != "tests"
-}
-# Run in the project itself, the child keeps the worker's imports (the same files a fresh process would
-# import) but for the modules that do work at import: wsgi builds the app from the environment, and
-# `python -m bench.x` must find its module not yet imported. Run in a copy of the project (whose models a
-# test edited), it imports all of the project's modules again from the copy.
-ENTRY_MODULES = {"wsgi", "bench"}
+from tests.fresh_process import become_fresh_process
+
 FLASK = str(Path(sys.executable).parent / "flask")
-_MEMOISED = type(functools.cache(lambda: None))
 
 
 def entry_point(args: list[str]):
@@ -171,7 +159,7 @@ def _child(run, args, cwd, env, stdin, out_w, err_w, parent_ends) -> None:
             if fd is not None:
                 os.close(fd)
         try:
-            _become_fresh_process(cwd, env, stdin, out_w, err_w)
+            become_fresh_process(cwd, env, stdin, out_w, err_w)
             run(args)
             code = 0
         except SystemExit as exc:
@@ -187,70 +175,6 @@ def _child(run, args, cwd, env, stdin, out_w, err_w, parent_ends) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
-
-
-def _become_fresh_process(cwd, env, stdin, out_w, err_w) -> None:
-    """The child's world, as exec would have set it up: cwd, environment, standard streams, signals,
-    and the project's own modules imported again (from `cwd`, which may be a copy of the project)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(env)
-    if stdin is None:
-        stdin = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(stdin, 0)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(out_w if out_w is not None else devnull, 1)
-    os.dup2(err_w if err_w is not None else devnull, 2)
-    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", line_buffering=True)
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-    _fresh_logging()
-    _fresh_modules(Path(cwd).resolve() == PROJECT_ROOT)
-    sys.path.insert(0, str(cwd))
-
-
-def _fresh_modules(in_project: bool) -> None:
-    """The project's modules as a new interpreter would find them (see ENTRY_MODULES)."""
-    from alembic import config as alembic_config
-    from alembic.runtime import plugins
-
-    dropped = ENTRY_MODULES if in_project else PROJECT_MODULES
-    for name in list(sys.modules):
-        if name.partition(".")[0] in dropped:
-            del sys.modules[name]
-        elif name.partition(".")[0] in PROJECT_MODULES:
-            _clear_caches(sys.modules[name])
-    if not in_project:  # the copy's autogenerate plugin registers itself again under the same name
-        for name in [name for name in plugins._all_plugins if not name.startswith("alembic.")]:
-            del plugins._all_plugins[name]
-    # Alembic's Config binds sys.stdout as a default argument at import: the worker's, not the child's.
-    defaults = alembic_config.Config.__init__.__defaults__
-    alembic_config.Config.__init__.__defaults__ = tuple(
-        sys.stdout if isinstance(value, io.TextIOBase) else value for value in defaults
-    )
-
-
-def _clear_caches(module) -> None:
-    """Empty what the module memoised (functools.cache) while the worker ran other tests."""
-    for value in list(vars(module).values()):
-        if isinstance(value, _MEMOISED) and value.__module__ == module.__name__:
-            value.cache_clear()
-
-
-def _fresh_logging() -> None:
-    """Loggers as a new interpreter has them: the worker's capture handlers and any levels or handlers
-    an in-process test set (Alembic's fileConfig, the runner's own) are not the command's."""
-    logging.root.handlers.clear()
-    logging.root.setLevel(logging.WARNING)
-    for logger in logging.Logger.manager.loggerDict.values():
-        if isinstance(logger, logging.Logger):
-            logger.handlers.clear()
-            logger.setLevel(logging.NOTSET)
-            logger.propagate = True
-            logger.disabled = False
 
 
 def _exit_code(exc: SystemExit) -> int:

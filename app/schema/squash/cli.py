@@ -55,8 +55,11 @@ def guard_upgrade(db_group: click.Group) -> None:
     """Replace Flask-Migrate's `upgrade` by the same command that first refuses a database part-way
     through a squashed range (app/schema/squash/guard.py)."""
     original = db_group.commands["upgrade"]
-    if getattr(original, "squash_guarded", False):
+    if getattr(original, "squash_guard", None) is guard_upgrade:
         return  # the group is global: every create_app() registers again
+    # Guarded by an earlier import of this module (a copy of the project imported afresh): wrap the
+    # original once more, so the guard is this module's code.
+    original = getattr(original, "unguarded", original)
 
     @with_appcontext
     def upgrade(**kwargs):
@@ -71,7 +74,7 @@ def guard_upgrade(db_group: click.Group) -> None:
         help=original.help,
         short_help=original.short_help,
     )
-    guarded.squash_guarded = True
+    guarded.squash_guard, guarded.unguarded = guard_upgrade, original
     db_group.add_command(guarded, "upgrade")
 
 

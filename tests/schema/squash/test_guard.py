@@ -3,6 +3,7 @@ part-way through the replaced range is refused by `flask db upgrade` and by the 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 
@@ -11,6 +12,8 @@ from alembic.script import ScriptDirectory
 
 from app import create_app
 from app.schema.catalog import compare
+from app.schema.squash import cli as squash_cli
+from app.schema.squash.cli import guard_upgrade
 from app.schema.squash.guard import replaced_by_squash, squash_refusal
 from tests.cli_helpers import assert_clean_failure, run
 from tests.db_helpers import config_for
@@ -100,7 +103,27 @@ def test_the_guard_wraps_flask_db_upgrade_once_however_many_apps_are_built(empty
     create_app(config_for(empty_database_url))
     guarded = db_group.commands["upgrade"]
     create_app(config_for(empty_database_url))
-    assert db_group.commands["upgrade"] is guarded and guarded.squash_guarded
+    assert db_group.commands["upgrade"] is guarded and guarded.squash_guard is guard_upgrade
+    assert not hasattr(guarded.unguarded, "squash_guard")  # Flask-Migrate's own command
+
+
+def test_a_fresh_import_of_the_guard_wraps_the_original_not_the_old_guard(empty_database_url):
+    """As in a copy of the project imported afresh: its guard replaces the old one."""
+    from flask_migrate.cli import db as db_group
+
+    create_app(config_for(empty_database_url))
+    original = db_group.commands["upgrade"].unguarded
+    spec = importlib.util.spec_from_file_location("squash_cli_again", squash_cli.__file__)
+    again = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(again)
+    try:
+        again.guard_upgrade(db_group)
+        rewrapped = db_group.commands["upgrade"]
+        assert rewrapped.squash_guard is again.guard_upgrade and rewrapped.unguarded is original
+    finally:
+        guard_upgrade(db_group)
+    assert db_group.commands["upgrade"].squash_guard is guard_upgrade
+    assert db_group.commands["upgrade"].unguarded is original
 
 
 def test_the_revisions_a_squash_stands_for(long_history):
