@@ -30,7 +30,8 @@ run: install db upgrade ## Install, start the database, migrate, serve on 127.0.
 # One more than the cores: about a sixth of the suite's time is spent waiting (lock queues, timeouts,
 # paced load on a real gunicorn), and a spare worker runs tests meanwhile (2 cores: 98-104 s against
 # 104-112 s with two).
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
+# The cores this process may use (affinity, as xdist's `auto` counts them); `auto` if that fails.
+TEST_WORKERS ?= $(shell $(BIN)/python -c 'import os; print(len(os.sched_getaffinity(0)) + 1)' 2>/dev/null || echo auto)
 
 # Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: without it every worker re-does
 # pytest's assertion rewrite of each plugin module (~4 s each) and every command it starts compiles

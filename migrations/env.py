@@ -60,6 +60,8 @@ def run_migrations_offline() -> None:
         url=config.attributes.get("url") or database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
+        # psycopg2's "pyformat" would print every % of a statement doubled ('50%' as '50%%').
+        dialect_opts={"paramstyle": "named"},
         **context_options(),
     )
     with context.begin_transaction():

@@ -18,11 +18,14 @@ from tests import forked
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+_NOT_INHERITED = ("DATABASE_URL", "APP_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
 def environment(database_url: URL | str | None = None, **env: str) -> dict[str, str]:
-    """This process's environment without the caller's own DATABASE_URL/APP_ENV, plus `env`."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "APP_ENV")}
+    """This process's environment without the caller's own DATABASE_URL/APP_ENV, nor the flags of the
+    `make test` that started the suite (`make -n test` would turn every `make` a test runs into a
+    dry run), plus `env`."""
+    environ = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     if database_url is not None:
         if isinstance(database_url, URL):
             database_url = database_url.render_as_string(hide_password=False)

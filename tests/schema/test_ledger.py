@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from app.schema import ledger
-from app.schema.checksum import normalise_sql, render_checksums, source_checksum
+from app.schema.checksum import normalise_sql, render_checksums, source_checksum, sql_checksum
+from app.schema.review.render import render
 from app.schema.state import script_directory
 from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, copy_migrations, plant
@@ -59,6 +61,20 @@ def test_comments_and_whitespace_do_not_count():
         "create TABLE t (a int);"
     ).replace("create", "CREATE")
     assert normalise_sql("SELECT 1;") != normalise_sql("SELECT 2;")
+
+
+def test_percent_signs_print_once_and_checksums_recorded_with_them_doubled_still_match(tmp_path):
+    directory = copy_migrations(tmp_path)
+    statement = "UPDATE items SET title = '50%' WHERE title LIKE '%x'"
+    plant(directory, "p1percent", upgrade=f"op.execute({statement!r})", downgrade="pass")
+    scripts = ScriptDirectory(str(directory))
+    rendered = render(scripts, directory, "upgrade", HEAD, "p1percent").sql["p1percent"]
+    assert statement + ";" in rendered
+    # What the offline pass printed before paramstyle "named": psycopg2's doubled % signs.
+    recorded_then = sql_checksum(rendered.replace("%", "%%"))
+    assert (
+        render_checksums(scripts, "p1percent", HEAD)["p1percent"] == recorded_then == sql_checksum(rendered)
+    )
 
 
 def test_a_revision_that_cannot_render_offline_gets_its_source_checksum(tmp_path):

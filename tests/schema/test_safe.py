@@ -370,6 +370,7 @@ def test_enum_labels_are_written_exactly_as_given_online_and_offline(engine, dat
         labels = connection.execute(sa.text("SELECT unnest(enum_range(NULL::odd_labels))::text")).scalars()
         assert list(labels) == ODD_LABELS
     [create] = [line for line in rendered.splitlines() if line.startswith("DO ")]
+    assert "ALTER TYPE odd_labels ADD VALUE IF NOT EXISTS '50%';" in rendered
     with engine.begin() as connection:
         connection.execute(sa.text("DROP TYPE odd_labels"))
         connection.exec_driver_sql(create)  # the --sql output, as printed
@@ -406,3 +407,35 @@ def test_names_and_conditions_with_colons_reach_postgresql_as_written(engine, da
             {"name": "ck :title"},
         ).scalar_one()
     assert definition == "CHECK ((((title)::text <> 'a :b'::text) AND ((title)::text <> ':c'::text)))"
+
+
+def test_backfill_values_with_colons_are_written_as_given_online_and_offline(engine, database_url, directory):
+    """What `flask db migrate --backfill items.note="'see :x'"` renders: the value is SQL, not a bind."""
+    seed_items(engine, 5)
+    plant(
+        directory,
+        "s9fill",
+        preamble=SAFE,
+        upgrade="""
+            safe.backfill_in_batches(
+                "items", "description = 'see :x'", "description IS NULL AND title LIKE '%:%' IS NOT TRUE"
+            )
+            safe.add_not_null_column(
+                "items", sa.Column("note", sa.Text(), nullable=False), backfill="'a :b'", batch_size=2
+            )
+            safe.backfill_in_batches(  # with bind parameters, a literal colon is written \\:
+                "items", "title = :title || ' \\\\:kept'", "title NOT LIKE '%\\\\:kept'", title="t"
+            )
+        """,
+        downgrade='op.drop_column("items", "note")',
+    )
+    rendered = offline_sql(command.upgrade, f"{HEAD}:s9fill", url=OFFLINE_URL, directory=directory)
+    assert "SET description = 'see :x' WHERE" in rendered and "title LIKE '%:%' IS NOT TRUE" in rendered
+    assert "SET note = 'a :b' WHERE" in rendered
+    assert "SET title = 't' || ' :kept' WHERE" in rendered
+
+    result = runner(directory, database_url)
+    assert result.returncode == 0, result.stderr
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT DISTINCT description, note, title FROM items")).all()
+    assert rows == [("see :x", "a :b", "t :kept")]

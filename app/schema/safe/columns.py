@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.schema.safe.data import backfill_in_batches
-from app.schema.safe.run import constraint_exists, execute, outside_transaction, query, quote
+from app.schema.safe.run import constraint_exists, escape_colons, execute, outside_transaction, query, quote
 
 
 def set_not_null(table_name: str, column_name: str) -> None:
@@ -50,14 +50,16 @@ def add_not_null_column(
     Every step is idempotent, so a failed run can be repeated.
     """
     name = column.name
+    # With `params`, `backfill` holds the bind parameters and the column's quoted name must hold none.
+    column_sql = escape_colons(quote(name)) if params else quote(name)
     nullable = column._copy()
     nullable.nullable = True
     with outside_transaction():
         op.add_column(table_name, nullable, if_not_exists=True)
         backfill_in_batches(
             table_name,
-            f"{quote(name)} = {backfill}",
-            f"{quote(name)} IS NULL",
+            f"{column_sql} = {backfill}",
+            f"{column_sql} IS NULL",
             batch_size=batch_size,
             **params,
         )

@@ -7,7 +7,7 @@ import time
 import sqlalchemy as sa
 from alembic import op
 
-from app.schema.safe.run import execute, log, offline, outside_transaction, quote
+from app.schema.safe.run import escape_colons, execute_text, log, offline, outside_transaction, quote
 
 
 def backfill_in_batches(
@@ -26,11 +26,14 @@ def backfill_in_batches(
     that), so row locks are held briefly and live writes to the same rows wait at most one batch.
     Batches walk `key` upwards, each starting where the last ended: linear, however big the table.
     `where` should stop matching a row once it is updated (e.g. `col IS NULL`): that is what makes
-    the backfill restartable after a failure. Returns the number of rows updated.
+    the backfill restartable after a failure. `params` are the bind parameters (`:name`) of `set_clause`
+    and `where`; without any, every colon in them is taken as written. Returns the number of rows updated.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    table, key_column = quote(table_name), quote(key)
+    table, key_column = escape_colons(quote(table_name)), escape_colons(quote(key))
+    if not params:  # no bind parameters of the caller's: every colon in its SQL is its own
+        set_clause, where = escape_colons(set_clause), escape_colons(where)
 
     def batch_sql(after: bool) -> str:
         bound = f"{key_column} > :_after AND " if after else ""
@@ -43,7 +46,8 @@ def backfill_in_batches(
 
     with outside_transaction():
         if offline():
-            execute(f"-- repeated, walking {key} upwards, until no row matches\n{batch_sql(False)}", **params)
+            comment = f"-- repeated, walking {escape_colons(key)} upwards, until no row matches"
+            execute_text(sa.text(f"{comment}\n{batch_sql(False)}"), params)
             return 0
         total, batches, last, started = 0, 0, None, time.monotonic()
         while True:

@@ -24,11 +24,20 @@ def execute(statement: str, **params) -> sa.CursorResult | None:
     reaches PostgreSQL exactly as written: its colons (in quoted names, string literals, a condition
     the caller wrote) are escaped from sa.text(), which would read ':name' as a bind parameter.
     """
-    text = sa.text(statement if params else statement.replace(":", "\\:"))
+    return execute_text(sa.text(statement if params else escape_colons(statement)), params)
+
+
+def execute_text(text: sa.TextClause, params: dict) -> sa.CursorResult | None:
+    """Run (online) or print (offline) a sa.text() whose bind parameters are `params`."""
     if offline():
         op.execute(text.bindparams(**params) if params else text)
         return None
     return op.get_bind().execute(text, params)
+
+
+def escape_colons(sql: str) -> str:
+    """`sql` for sa.text() with none of its colons read as a bind parameter (sa.text turns '\\:' back)."""
+    return sql.replace(":", "\\:")
 
 
 def query(statement: str, **params):
