@@ -23,19 +23,21 @@ def compare_enum_values(autogen_context, upgrade_ops, schemas) -> PriorityDispat
     if autogen_context.connection is None or autogen_context.metadata is None:
         return PriorityDispatchResult.CONTINUE
     in_database = database_enums(autogen_context.connection)
+    default_schema = autogen_context.dialect.default_schema_name
     found = []
-    for name, values in model_enums(autogen_context.metadata).items():
-        existing = in_database.get(name)
+    for (schema, name), values in model_enums(autogen_context.metadata, default_schema).items():
+        existing = in_database.get((schema, name))
         if existing is None:
             continue  # a new type: created with its first column (rewriter.py) or its table
         added = [v for v in values if v not in existing]
         removed = [v for v in existing if v not in values]
         if removed:
-            found.append(ops.NeedsReview(removed_values_message(name, removed, added)))
+            shown = f"{schema}.{name}" if schema else name
+            found.append(ops.NeedsReview(removed_values_message(shown, removed, added)))
             continue
         for value in added:
-            position = values.index(value)
-            found.append(ops.AddEnumValue(name, value, after=values[position - 1] if position else None))
+            after = values[values.index(value) - 1] if values.index(value) else None
+            found.append(ops.AddEnumValue(name, value, after=after, schema=schema))
     # First: a value must exist before a column default or a row can use it.
     upgrade_ops.ops[:0] = found
     return PriorityDispatchResult.CONTINUE

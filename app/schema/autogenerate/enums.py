@@ -22,40 +22,48 @@ def enum_type(type_: sa.types.TypeEngine) -> sa.Enum | None:
     return None
 
 
-def model_enums(metadata: sa.MetaData) -> dict[str, list[str]]:
-    """Every named enum the models use: name -> values, in declaration order."""
+EnumKey = tuple[str | None, str]  # (schema, None for the default one; type name)
+
+
+def model_enums(metadata: sa.MetaData, default_schema: str | None) -> dict[EnumKey, list[str]]:
+    """Every named enum the models use: (schema, name) -> values, in declaration order."""
     found = {}
     for table in metadata.tables.values():
         for column in table.columns:
             enum = enum_type(column.type)
             if enum is not None:
-                found.setdefault(enum.name, list(enum.enums))
+                schema = None if enum.schema == default_schema else enum.schema
+                found.setdefault((schema, enum.name), list(enum.enums))
     return found
 
 
-def database_enums(connection: Connection) -> dict[str, list[str]]:
-    """Every enum type in the search path: name -> values, in sort order."""
+def database_enums(connection: Connection) -> dict[EnumKey, list[str]]:
+    """Every enum type outside the system schemas: (schema, None for the current one; name) -> values,
+    in sort order."""
     rows = connection.execute(
         sa.text(
-            "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
-            "WHERE pg_catalog.pg_type_is_visible(t.oid) ORDER BY t.typname, e.enumsortorder"
+            "SELECT nullif(n.nspname, current_schema()), t.typname, e.enumlabel "
+            "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+            "ORDER BY 1, t.typname, e.enumsortorder"
         )
     )
-    found: dict[str, list[str]] = {}
-    for name, label in rows:
-        found.setdefault(name, []).append(label)
+    found: dict[EnumKey, list[str]] = {}
+    for schema, name, label in rows:
+        found.setdefault((schema, name), []).append(label)
     return found
 
 
-def create_each_type_once(container, seen: set[str] | None = None) -> None:
+def create_each_type_once(container, seen: set[EnumKey] | None = None) -> None:
     """Two new tables (or columns) of one new type: the type is created by the first only."""
     seen = set() if seen is None else seen
     kept = []
     for op in container.ops:
         if isinstance(op, CreateEnum):
-            if op.name in seen:
+            if (op.schema, op.name) in seen:
                 continue
-            seen.add(op.name)
+            seen.add((op.schema, op.name))
         elif hasattr(op, "ops"):
             create_each_type_once(op, seen)
         kept.append(op)

@@ -120,18 +120,20 @@ class AddNotNullColumn(SafeOp):
 class CreateEnum(SafeOp):
     name: str
     values: list[str]
+    schema: str | None = None  # None: the default schema
 
     def reverse(self):
-        return DropEnumIfUnused(self.name, self.values)
+        return DropEnumIfUnused(self.name, self.values, self.schema)
 
 
 @dataclass(eq=False)
 class DropEnumIfUnused(SafeOp):
     name: str
     values: list[str]
+    schema: str | None = None
 
     def reverse(self):
-        return CreateEnum(self.name, self.values)
+        return CreateEnum(self.name, self.values, self.schema)
 
 
 @dataclass(eq=False)
@@ -141,9 +143,10 @@ class AddEnumValue(SafeOp):
     name: str
     value: str
     after: str | None = None
+    schema: str | None = None
 
     def reverse(self):
-        return KeepEnumValue(self.name, self.value, self.after)
+        return KeepEnumValue(self.name, self.value, self.after, self.schema)
 
 
 @dataclass(eq=False)
@@ -153,9 +156,10 @@ class KeepEnumValue(SafeOp):
     name: str
     value: str
     after: str | None = None
+    schema: str | None = None
 
     def reverse(self):
-        return AddEnumValue(self.name, self.value, self.after)
+        return AddEnumValue(self.name, self.value, self.after, self.schema)
 
 
 @dataclass(eq=False)

@@ -78,22 +78,22 @@ def _add_not_null_column(context, op):
 
 @render.renderers.dispatch_for(ops.CreateEnum)
 def _create_enum(context, op):
-    return _call(context, "create_enum", op.name, op.values)
+    return _call(context, "create_enum", op.name, op.values, schema=op.schema)
 
 
 @render.renderers.dispatch_for(ops.DropEnumIfUnused)
 def _drop_enum(context, op):
-    return _call(context, "drop_enum_if_unused", op.name)
+    return _call(context, "drop_enum_if_unused", op.name, schema=op.schema)
 
 
 @render.renderers.dispatch_for(ops.AddEnumValue)
 def _add_enum_value(context, op):
-    return _call(context, "add_enum_value", op.name, op.value, after=op.after)
+    return _call(context, "add_enum_value", op.name, op.value, after=op.after, schema=op.schema)
 
 
 @render.renderers.dispatch_for(ops.KeepEnumValue)
 def _keep_enum_value(context, op):
-    return _call(context, "keep_enum_value", op.name, op.value)
+    return _call(context, "keep_enum_value", op.name, op.value, schema=op.schema)
 
 
 @render.renderers.dispatch_for(ops.AlterSequenceType)

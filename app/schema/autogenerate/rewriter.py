@@ -76,7 +76,9 @@ def create_table(context, revision, op):
     """A new table's enum types are created before it, once, and only if missing: SQLAlchemy's own
     CREATE TYPE (from the table) fails when another table already uses the type, and a downgrade's
     drop_table would leave the type behind for the next upgrade to trip on."""
-    created = [ops.CreateEnum(enum.name, list(enum.enums)) for enum in _own_enum_types(op.columns)]
+    created = [
+        ops.CreateEnum(enum.name, list(enum.enums), enum.schema) for enum in _own_enum_types(op.columns)
+    ]
     return [*created, op]
 
 
@@ -85,7 +87,9 @@ def drop_table(context, revision, op):
     """The way back from create_table, mirrored: the type goes with its last table, and the table's
     re-creation in the downgrade finds it created first."""
     columns = op._reverse.columns if op._reverse is not None else []
-    dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums)) for enum in _own_enum_types(columns)]
+    dropped = [
+        ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in _own_enum_types(columns)
+    ]
     return [op, *dropped]
 
 
@@ -96,10 +100,9 @@ def _own_enum_types(columns: list) -> list[sa.Enum]:
     for position, column in enumerate(columns):
         enum = enum_type(column.type) if isinstance(column, sa.Column) else None
         if enum is not None:
-            _default_schema_only(enum)
-            found.setdefault(enum.name, enum)
+            found.setdefault((enum.schema, enum.name), enum)
             columns[position] = copy = column._copy()
-            copy.type = postgresql.ENUM(*enum.enums, name=enum.name, create_type=False)
+            copy.type = postgresql.ENUM(*enum.enums, name=enum.name, schema=enum.schema, create_type=False)
     return list(found.values())
 
 
@@ -157,21 +160,12 @@ def add_column(context, revision, op):
     column, result = op.column, [op]
     enum = enum_type(column.type)
     if enum is not None:
-        _default_schema_only(enum)
-        result.insert(0, ops.CreateEnum(enum.name, list(enum.enums)))
+        result.insert(0, ops.CreateEnum(enum.name, list(enum.enums), enum.schema))
     if not column.nullable and column.server_default is None and not column.primary_key:
         backfill = backfill_value(op.table_name, column, _answers(context), context.connection)
         if backfill is not None:
             result[-1] = ops.AddNotNullColumn(op.table_name, column, backfill)
     return result if len(result) > 1 else result[0]
-
-
-def _default_schema_only(enum: sa.Enum) -> None:
-    if enum.schema not in (None, "public"):
-        raise AutogenerateRefused(
-            f"enum type {enum.schema}.{enum.name}: flask db migrate writes enum types in the default schema "
-            "only; write this revision by hand, or drop schema= from the sa.Enum"
-        )
 
 
 def _created_or_dropped_tables(*ops_lists) -> frozenset[str]:
@@ -219,4 +213,6 @@ def _drop_enum_types_with_their_last_column(upgrade_ops) -> None:
                     enum = enum_type(op.to_column().type)
                     if enum is not None:
                         position = table_ops.ops.index(op) + 1
-                        table_ops.ops.insert(position, ops.DropEnumIfUnused(enum.name, list(enum.enums)))
+                        table_ops.ops.insert(
+                            position, ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema)
+                        )
