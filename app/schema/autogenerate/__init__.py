@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from app.schema.autogenerate import comparators, renderers  # noqa: F401  (register the plugin, the renderers)
+from app.schema.autogenerate.enums import same_enum_type
 from app.schema.autogenerate.rewriter import process_revision_directives
 
 PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname", comparators.PLUGIN]
@@ -26,4 +27,8 @@ def context_options(then=None) -> dict:
         if then is not None:
             then(context, revision, directives_)
 
-    return {"autogenerate_plugins": PLUGINS, "process_revision_directives": directives}
+    return {
+        "autogenerate_plugins": PLUGINS,
+        "process_revision_directives": directives,
+        "compare_type": same_enum_type,
+    }

@@ -38,21 +38,59 @@ def model_enums(metadata: sa.MetaData, default_schema: str | None) -> dict[EnumK
 
 
 def database_enums(connection: Connection) -> dict[EnumKey, list[str]]:
-    """Every enum type outside the system schemas: (schema, None for the current one; name) -> values,
-    in sort order."""
+    """Every enum type outside the system schemas: (schema, name) -> values, in sort order. The type an
+    unqualified name finds (the search path's) is also under (None, name), as the models name it."""
     rows = connection.execute(
         sa.text(
-            "SELECT nullif(n.nspname, current_schema()), t.typname, e.enumlabel "
+            "SELECT n.nspname, pg_catalog.pg_type_is_visible(t.oid), t.typname, e.enumlabel "
             "FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
             "JOIN pg_namespace n ON n.oid = t.typnamespace "
             "WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
-            "ORDER BY 1, t.typname, e.enumsortorder"
+            "ORDER BY n.nspname, t.typname, e.enumsortorder"
         )
     )
     found: dict[EnumKey, list[str]] = {}
-    for schema, name, label in rows:
+    for schema, visible, name, label in rows:
         found.setdefault((schema, name), []).append(label)
+        if visible:
+            found.setdefault((None, name), []).append(label)
     return found
+
+
+def located(connection: Connection | None, enum: sa.Enum) -> str | None:
+    """The schema the type of a reflected enum really is in (None: the current schema). Reflection
+    leaves out a schema that is on the search path; the type may still not be in the current one."""
+    if connection is None:
+        return enum.schema
+    row = connection.execute(
+        sa.text(
+            "SELECT nullif(n.nspname, current_schema()) FROM pg_type t "
+            "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = to_regtype(:type)"
+        ),
+        {"type": _type_name(connection, enum)},
+    ).first()
+    return row[0] if row is not None else enum.schema
+
+
+def same_enum_type(context, inspected_column, metadata_column, inspected_type, metadata_type) -> bool | None:
+    """Alembic's compare_type hook. A model's sa.Enum and the reflected ENUM are the same type when
+    PostgreSQL finds one type under both names (reflection drops a schema on the search path, a model
+    may spell out `public`); their values are compared by comparators.compare_enum_values. Otherwise
+    (or for other types) None: Alembic's own comparison decides."""
+    model, reflected = enum_type(metadata_type), enum_type(inspected_type)
+    connection = context.connection
+    if model is None or reflected is None or connection is None or model.name != reflected.name:
+        return None
+    found = connection.execute(
+        sa.text("SELECT to_regtype(:model) = to_regtype(:reflected)"),
+        {"model": _type_name(connection, model), "reflected": _type_name(connection, reflected)},
+    ).scalar()
+    return False if found else None
+
+
+def _type_name(connection: Connection, enum: sa.Enum) -> str:
+    quote = connection.dialect.identifier_preparer.quote
+    return f"{quote(enum.schema)}.{quote(enum.name)}" if enum.schema else quote(enum.name)
 
 
 def create_each_type_once(container, seen: set[EnumKey] | None = None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.schema.autogenerate import ops
 from app.schema.autogenerate.answers import Answers, AutogenerateRefused
-from app.schema.autogenerate.enums import create_each_type_once, enum_type
+from app.schema.autogenerate.enums import create_each_type_once, enum_type, located
 from app.schema.autogenerate.questioner import backfill_value, resolve_renames
 from app.schema.autogenerate.rerunnable import make_rerunnable
 from app.schema.autogenerate.tables import resolve_table_renames
@@ -87,22 +87,24 @@ def drop_table(context, revision, op):
     """The way back from create_table, mirrored: the type goes with its last table, and the table's
     re-creation in the downgrade finds it created first."""
     columns = op._reverse.columns if op._reverse is not None else []
-    dropped = [
-        ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in _own_enum_types(columns)
-    ]
+    own = _own_enum_types(columns, context.connection)
+    dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in own]
     return [op, *dropped]
 
 
-def _own_enum_types(columns: list) -> list[sa.Enum]:
+def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
     """The named enums of a table op's `columns` (each once). Their columns are replaced, in the list,
-    by copies whose type does not create itself; the models' own columns are left as they are."""
+    by copies whose type does not create itself; the models' own columns are left as they are.
+    Columns reflected from the connection `reflected_from` get the schema their type is really in."""
     found = {}
     for position, column in enumerate(columns):
         enum = enum_type(column.type) if isinstance(column, sa.Column) else None
         if enum is not None:
-            found.setdefault((enum.schema, enum.name), enum)
+            schema = located(reflected_from, enum) if reflected_from is not None else enum.schema
+            copy_type = postgresql.ENUM(*enum.enums, name=enum.name, schema=schema, create_type=False)
+            found.setdefault((schema, enum.name), copy_type)
             columns[position] = copy = column._copy()
-            copy.type = postgresql.ENUM(*enum.enums, name=enum.name, schema=enum.schema, create_type=False)
+            copy.type = copy_type
     return list(found.values())
 
 
@@ -187,7 +189,7 @@ def process_revision_directives(context, revision, directives) -> None:
         if answers is not None:
             resolve_table_renames(upgrade_ops, answers, context.connection)
             resolve_renames(upgrade_ops, answers)
-        _drop_enum_types_with_their_last_column(upgrade_ops)
+        _drop_enum_types_with_their_last_column(upgrade_ops, context.connection)
     for downgrade_ops in script.downgrade_ops_list:
         downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade
     token = _new_tables.set(_created_or_dropped_tables(*script.upgrade_ops_list))
@@ -204,7 +206,7 @@ def process_revision_directives(context, revision, directives) -> None:
         make_rerunnable(downgrade_ops)
 
 
-def _drop_enum_types_with_their_last_column(upgrade_ops) -> None:
+def _drop_enum_types_with_their_last_column(upgrade_ops, connection) -> None:
     """A dropped enum column in the upgrade: drop its type too, when nothing else uses it."""
     for table_ops in upgrade_ops.ops:
         if isinstance(table_ops, alembic_ops.ModifyTableOps):
@@ -213,6 +215,7 @@ def _drop_enum_types_with_their_last_column(upgrade_ops) -> None:
                     enum = enum_type(op.to_column().type)
                     if enum is not None:
                         position = table_ops.ops.index(op) + 1
+                        schema = located(connection, enum)
                         table_ops.ops.insert(
-                            position, ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema)
+                            position, ops.DropEnumIfUnused(enum.name, list(enum.enums), schema)
                         )

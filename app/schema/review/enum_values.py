@@ -44,10 +44,16 @@ def used(statement: Statement, ctx: Context) -> None:
                 statement,
                 f"'{value}' was added to enum {type_name} in this transaction; PostgreSQL refuses to use it "
                 "before the transaction commits (unsafe use of new value), so the revision fails",
-                f'add the value with safe.add_enum_value("{type_name}", "{value}") ({SAFE}), which commits '
-                "it at once, or in an earlier revision",
+                f"add the value with {_helper_call(enum, value)} ({SAFE}), which commits it at once, "
+                "or in an earlier revision",
             )
             return
+
+
+def _helper_call(enum: str, value: str) -> str:
+    schema, _, name = enum.rpartition(".")
+    in_schema = f', schema="{schema}"' if display(enum) != name else ""
+    return f'safe.add_enum_value("{name}", "{value}"{in_schema})'
 
 
 def _pairs(node, value: str):

@@ -183,6 +183,18 @@ def test_two_new_tables_of_one_new_enum_create_the_type_once(scratch, live, tmp_
     assert path.read_text().count("safe.create_enum('tag_status'") == 1  # --sql output runs as written
 
 
+def ships_and_goes_back(scratch, live, tmp_path, patches, name: str) -> str:
+    """Generated, passes the review, upgrades clean under `check`, goes down and up: its text."""
+    metadata, path = generate(scratch, live, Edit(name, patches), patches, tmp_path, name)
+    assert scratch.lint(path).errors == [], path.read_text()
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None, path.read_text()
+    scratch.downgrade(live, "-1")
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    return path.read_text()
+
+
 def test_an_enum_in_another_schema_is_created_extended_and_dropped_there(scratch, live, tmp_path):
     """The schema exists (a person creates schemas); the type, its values and its drop go to it, and a
     same-named type in the default schema is left alone."""
@@ -195,14 +207,7 @@ def test_an_enum_in_another_schema_is_created_extended_and_dropped_there(scratch
     archived = ("    published = 'published'\n", "    published = 'published'\n    archived = 'archived'\n")
 
     def ships(patches, name):
-        metadata, path = generate(scratch, live, Edit(name, patches), patches, tmp_path, name)
-        assert scratch.lint(path).errors == [], path.read_text()
-        scratch.upgrade(live)
-        assert scratch.check(live, metadata) is None, path.read_text()
-        scratch.downgrade(live, "-1")
-        scratch.upgrade(live)
-        assert scratch.check(live, metadata) is None
-        return path.read_text()
+        return ships_and_goes_back(scratch, live, tmp_path, patches, name)
 
     text = ships((ENUM, in_extra), "status in extra")
     assert "safe.create_enum('item_status', ['draft', 'published'], schema='extra')" in text
@@ -224,6 +229,29 @@ def test_an_enum_in_another_schema_is_created_extended_and_dropped_there(scratch
             )
         ).all()
     assert types == [("public", ["other"])]  # extra's went with its last column
+
+
+@pytest.mark.parametrize("schema", ["public", "extra"])
+def test_an_enum_whose_schema_is_on_the_search_path_stays_in_it(scratch, live, tmp_path, schema):
+    """Reflection leaves out a schema on the search path, and a model may spell out `public`: `check`
+    is still clean, and the dropped column's type is dropped where it is."""
+    with live.begin() as connection:
+        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS extra"))
+        connection.execute(sa.text(f'ALTER DATABASE "{live.url.database}" SET search_path = public, extra'))
+    live.dispose()
+    column = (
+        ENUM_COLUMN[0],
+        ENUM_COLUMN[1].replace('name="item_status")', f'name="item_status", schema="{schema}")'),
+    )
+    ships_and_goes_back(scratch, live, tmp_path, (ENUM, column), "status")
+
+    metadata, path = generate(scratch, live, Edit("drop", ()), (), tmp_path, "status column dropped")
+    in_schema = ", schema='extra'" if schema == "extra" else ""
+    assert f"safe.drop_enum_if_unused('item_status'{in_schema})" in path.read_text()
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    with live.connect() as connection:
+        assert connection.execute(sa.text("SELECT to_regtype('item_status')")).scalar() is None
 
 
 def test_a_dropped_table_takes_its_enum_type_and_the_downgrade_brings_both_back(scratch, live, tmp_path):

@@ -335,6 +335,18 @@ DANGEROUS = [
         setup=(TAGS,),
     ),
     # an enum value added in the transaction, then used in it: the revision fails at run time
+    Case(
+        "enum-value-of-a-type-in-another-schema-used-in-same-transaction",
+        "new-enum-value-used-in-transaction",
+        sql("ALTER TYPE extra.mood ADD VALUE 'b'", "SELECT 'b'::extra.mood"),
+        setup=(
+            (
+                sql("CREATE SCHEMA extra", "CREATE TYPE extra.mood AS ENUM ('a')"),
+                sql("DROP SCHEMA extra CASCADE"),
+            ),
+        ),
+        fails="unsafe use of new value",
+    ),
     *(
         used_in_its_transaction(case_id, *statements)
         for case_id, *statements in [

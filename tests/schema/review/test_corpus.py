@@ -43,6 +43,17 @@ def test_case_is_judged_right(tmp_path, case):
                 assert finding.fix, text
 
 
+def test_the_advice_for_a_type_in_another_schema_calls_the_helper_with_its_schema(tmp_path):
+    [case] = [
+        c for c in DANGEROUS if c.id == "enum-value-of-a-type-in-another-schema-used-in-same-transaction"
+    ]
+    directory = copy_migrations(tmp_path)
+    linter = MigrationLinter(directory)
+    [report] = linter.lint(linter.select(plant_case(directory, case)))
+    [finding] = [f for f in report.errors if f.rule == case.rule]
+    assert 'safe.add_enum_value("mood", "b", schema="extra")' in finding.fix
+
+
 REWRITE_CASES = [c for c in CASES if c.rewrites]
 
 
