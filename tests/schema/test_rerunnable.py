@@ -123,5 +123,72 @@ def test_the_projects_own_revisions_are_rerunnable():
     ],
 )
 def test_only_the_guarded_create_type_block_counts_as_idempotent(block, idempotent):
-    sql = f"BEGIN;\n{block};\nCOMMIT;\nCREATE INDEX CONCURRENTLY ix ON t (c);\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
+    helper = "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON t (c)"
+    sql = f"BEGIN;\n{block};\nCOMMIT;\n{helper};\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
     assert (not_rerunnable(sql) == []) is idempotent
+
+
+AUTOCOMMIT = "with op.get_context().autocommit_block():\n"
+
+
+def committed_one_by_one(*statements: str) -> str:
+    return AUTOCOMMIT + "".join(f"    op.execute({s!r})\n" for s in statements)
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "flagged"),
+    [
+        # Statements of an autocommit block commit one by one: a hand-written one that cannot run
+        # twice is stuck once later work fails (a VALIDATE that finds NULLs, here).
+        (
+            committed_one_by_one(
+                "ALTER TABLE items ADD CONSTRAINT ck_d CHECK (description IS NOT NULL) NOT VALID",
+                "ALTER TABLE items VALIDATE CONSTRAINT ck_d",
+            ),
+            ["ALTER TABLE items ADD CONSTRAINT ck_d CHECK (description IS NOT NULL) NOT VALID"],
+        ),
+        (
+            committed_one_by_one("ALTER TYPE item_status ADD VALUE 'x'", "UPDATE items SET title = 't'"),
+            ["ALTER TYPE item_status ADD VALUE 'x'"],
+        ),
+        # A concurrent build that fails leaves an INVALID index: without IF NOT EXISTS the next run fails
+        # on it, even as the last statement.
+        (
+            committed_one_by_one("CREATE INDEX CONCURRENTLY ix_t ON items (title)"),
+            ["CREATE INDEX CONCURRENTLY ix_t ON items (title)"],
+        ),
+        # Idempotent forms, maintenance, and what a helper marks as run only when missing, pass.
+        (
+            committed_one_by_one(
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t ON items (title)",
+                "ALTER TYPE item_status ADD VALUE IF NOT EXISTS 'x'",
+                "REINDEX INDEX CONCURRENTLY ix_t",
+                "VACUUM ANALYZE items",
+                "DROP INDEX CONCURRENTLY IF EXISTS ix_t",
+            ),
+            [],
+        ),
+        (
+            committed_one_by_one(
+                "-- guarded: skipped when constraint ck_d exists\n"
+                "ALTER TABLE items ADD CONSTRAINT ck_d CHECK (description IS NOT NULL) NOT VALID",
+                "ALTER TABLE items VALIDATE CONSTRAINT ck_d",
+            ),
+            [],
+        ),
+        # The helpers' own statements, as they render.
+        (
+            """
+            safe.create_check_constraint("ck_d", "items", "description IS NOT NULL")
+            safe.create_unique_constraint("uq_t", "items", ["title"])
+            safe.set_not_null("items", "title")
+            op.add_column("items", sa.Column("late_col", sa.Integer()))
+            """,
+            [],
+        ),
+    ],
+)
+def test_autocommit_statements_are_judged_when_more_work_follows(tmp_path, upgrade, flagged):
+    directory = copy_migrations(tmp_path)
+    plant(directory, "r9auto", preamble=SAFE, upgrade=upgrade, downgrade="pass")
+    assert not_rerunnable(rendered(directory, "r9auto")) == flagged

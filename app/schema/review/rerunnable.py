@@ -10,8 +10,11 @@ committed while alembic_version does not move, so running the revision again rep
 `committed_early(statements)` finds those steps in the offline SQL of ONE revision (`COMMIT;` before the
 helper's block, `BEGIN;` after it): statements of a transaction that is committed while more work
 follows, and that would fail or do harm when run twice. IF [NOT] EXISTS, CREATE OR REPLACE,
-INSERT ... ON CONFLICT, VALIDATE CONSTRAINT, SET/DROP NOT NULL and similar are fine. The helpers'
-own statements (between COMMIT and BEGIN) are not judged: the helpers are idempotent by contract.
+INSERT ... ON CONFLICT, VALIDATE CONSTRAINT, SET/DROP NOT NULL and similar are fine. Statements of
+an autocommit block (between COMMIT and BEGIN) commit one by one, so they are judged the same way when
+more work follows them; a CREATE INDEX CONCURRENTLY that fails leaves an INVALID index behind, so it
+needs IF NOT EXISTS wherever it is. A helper's statement that it runs only when its object is missing
+(a catalogue lookup the SQL cannot show) is marked `-- guarded:` (app/schema/safe/run.py) and passes.
 The review (`flask db lint`) calls it and refuses such a revision; MIGRATIONS.md says how to fix
 one (move the plain steps after the helper, make them idempotent, or split the revision).
 """
@@ -25,6 +28,7 @@ from pglast.enums.parsenodes import AlterTableType
 from pglast.parser import ParseError
 
 from app.schema.review.sql import Statement, statements
+from app.schema.safe.run import GUARDED
 
 # ALTER TABLE actions that succeed, and change nothing, when run a second time.
 _IDEMPOTENT_ALTERS = {
@@ -54,6 +58,11 @@ _ALWAYS_IDEMPOTENT = (
     ast.GrantStmt,
     ast.VariableSetStmt,
     ast.SelectStmt,
+    ast.VacuumStmt,  # VACUUM and ANALYZE
+    ast.ReindexStmt,
+    ast.RefreshMatViewStmt,
+    ast.ClusterStmt,
+    ast.CheckPointStmt,
 )
 
 
@@ -73,6 +82,8 @@ def _idempotent(node) -> bool:
         return bool(node.replace)
     if isinstance(node, ast.DoStmt):
         return _guarded_create_type(node)
+    if isinstance(node, ast.AlterEnumStmt):
+        return bool(node.skipIfNewValExists)  # ADD VALUE IF NOT EXISTS
     return bool(getattr(node, "if_not_exists", False))
 
 
@@ -97,19 +108,28 @@ def _guarded_create_type(node: ast.DoStmt) -> bool:
 
 
 def committed_early(steps: list[Statement]) -> list[Statement]:
-    """Steps of a transaction block that is committed while more work follows, and that would fail
-    (or apply twice) when the revision runs again. Empty when the revision is safe."""
+    """Steps committed while more work follows (in a transaction block committed early, or one by one
+    in an autocommit block), that would fail (or apply twice) when the revision runs again; and
+    concurrent index builds without IF NOT EXISTS. Empty when the revision is safe."""
     work = [s for s in steps if s.node is not None and not isinstance(s.node, ast.SelectStmt)]
     if not work:
         return []
     last = work[-1]  # blocks are contiguous: a step is committed early unless the last one shares its block
-    return [
-        s
-        for s in work
-        if s.in_transaction
-        and not (last.in_transaction and last.block == s.block)
-        and not _idempotent(s.node)
-    ]
+    early = []
+    for step in work:
+        if _idempotent(step.node) or any(line.startswith(GUARDED) for line in step.comments):
+            continue
+        if step.in_transaction:
+            committed = not (last.in_transaction and last.block == step.block)
+        else:
+            committed = step is not last or _leaves_an_invalid_index(step.node)
+        if committed:
+            early.append(step)
+    return early
+
+
+def _leaves_an_invalid_index(node) -> bool:
+    return isinstance(node, ast.IndexStmt) and bool(node.concurrent)
 
 
 def not_rerunnable(sql: str, *, in_transaction: bool = False) -> list[str]:

@@ -99,11 +99,13 @@ def _rerun_findings(up: list[Statement]) -> list[Finding]:
         _finding(
             "not-rerunnable",
             ERROR,
-            "if the revision fails after a safe helper commits this step, running it again fails here "
-            "(the step stays applied, alembic_version does not move)",
+            "this step is committed before later work (by a safe helper's or an autocommit block): if the "
+            "revision fails after it, running it again fails here (the step stays applied, alembic_version "
+            "does not move)",
             sql=one_line(step),
-            fix="put the helper first and this step after it, write the step idempotently (IF NOT EXISTS, "
-            "if_not_exists=True), or split the revision in two",
+            fix="put the helper first and this step after it, write the step idempotently (IF [NOT] EXISTS, "
+            "if_not_exists=True), use the safe helper that does it (it skips what is done), or split the "
+            "revision in two",
         )
         for step in committed_early(up)
     ]

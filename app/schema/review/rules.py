@@ -204,8 +204,8 @@ def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
         "fails-in-transaction",
         statement,
         f"{what} cannot run inside a transaction block: the revision fails",
-        "run it outside the transaction: with op.get_context().autocommit_block(): "
-        "(the safe helpers do this)",
+        "run it outside the transaction: with op.get_context().autocommit_block(): and with IF [NOT] EXISTS "
+        "where it has one, so the revision can run again (the safe helpers do both)",
     )
 
 

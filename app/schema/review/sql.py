@@ -28,6 +28,7 @@ class Statement:
     in_transaction: bool
     error: str | None = None
     block: int = 0  # which transaction block (counted from 0, the revision's own) it runs in
+    comments: tuple[str, ...] = ()  # the `--` lines written just before it, since the last statement
 
 
 def statements(sql: str, *, in_transaction: bool = True) -> list[Statement]:
@@ -35,7 +36,7 @@ def statements(sql: str, *, in_transaction: bool = True) -> list[Statement]:
     transaction block. Transaction control itself and Alembic's alembic_version bookkeeping
     are left out. The SQL starts inside the revision's transaction (Alembic's BEGIN)."""
     result, block = [], 0
-    for text, node, error in _parse(sql):
+    for text, node, error, comments in _parse(sql):
         if isinstance(node, ast.TransactionStmt):
             if node.kind in _BEGIN:
                 in_transaction, block = True, block + 1
@@ -44,14 +45,14 @@ def statements(sql: str, *, in_transaction: bool = True) -> list[Statement]:
             continue
         if node is not None and _is_version_table(node):
             continue
-        result.append(Statement(text, node, in_transaction, error, block))
+        result.append(Statement(text, node, in_transaction, error, block, comments))
     return result
 
 
 def _parse(sql: str):
+    """(statement text, node, parse error, its comment lines) for each statement of `sql`."""
     try:
-        for raw in parse_sql(sql):
-            yield _text(sql, raw), raw.stmt, None
+        yield from _parsed(sql)
         return
     except ParseError:
         pass
@@ -59,10 +60,22 @@ def _parse(sql: str):
         if not _code(chunk):
             continue
         try:
-            for raw in parse_sql(chunk):
-                yield _text(chunk, raw), raw.stmt, None
+            yield from _parsed(chunk)
         except ParseError as exc:
-            yield _code(chunk).rstrip(";") + ";", None, str(exc)
+            yield _code(chunk).rstrip(";") + ";", None, str(exc), _comments(chunk)
+
+
+def _parsed(sql: str):
+    encoded, previous_end = sql.encode(), 0  # pglast's locations are byte offsets
+    for raw in parse_sql(sql):
+        start = raw.stmt_location or 0
+        end = start + raw.stmt_len if raw.stmt_len else len(encoded)
+        yield _text(sql, raw), raw.stmt, None, _comments(encoded[previous_end:end].decode())
+        previous_end = end
+
+
+def _comments(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.splitlines() if line.lstrip().startswith("--"))
 
 
 def _code(text: str) -> str:

@@ -6,7 +6,15 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.schema.safe.data import backfill_in_batches
-from app.schema.safe.run import constraint_exists, escape_colons, execute, outside_transaction, query, quote
+from app.schema.safe.run import (
+    constraint_exists,
+    escape_colons,
+    execute,
+    execute_unless_exists,
+    outside_transaction,
+    query,
+    quote,
+)
 
 
 def set_not_null(table_name: str, column_name: str) -> None:
@@ -28,7 +36,10 @@ def set_not_null(table_name: str, column_name: str) -> None:
         )
         if not already:
             if not constraint_exists(table_name, name):
-                execute(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID")
+                execute_unless_exists(
+                    f"constraint {name}",
+                    f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID",
+                )
             execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
             execute(f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL")
         execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}")

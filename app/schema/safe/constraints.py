@@ -8,7 +8,14 @@ CONSTRAINT), each in its own short transaction. A step already done is skipped: 
 from __future__ import annotations
 
 from app.schema.safe.indexes import drop_invalid_index
-from app.schema.safe.run import column_list, constraint_exists, execute, outside_transaction, quote
+from app.schema.safe.run import (
+    column_list,
+    constraint_exists,
+    execute,
+    execute_unless_exists,
+    outside_transaction,
+    quote,
+)
 
 
 def create_unique_constraint(name: str, table_name: str, columns: list[str]) -> None:
@@ -21,7 +28,10 @@ def create_unique_constraint(name: str, table_name: str, columns: list[str]) -> 
         execute(
             f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {constraint} ON {table} ({column_list(columns)})"
         )
-        execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} UNIQUE USING INDEX {constraint}")
+        execute_unless_exists(
+            f"constraint {name}",
+            f"ALTER TABLE {table} ADD CONSTRAINT {constraint} UNIQUE USING INDEX {constraint}",
+        )
 
 
 def create_foreign_key(
@@ -57,5 +67,8 @@ def _add_then_validate(table_name: str, name: str, definition: str) -> None:
     table, constraint = quote(table_name), quote(name)
     with outside_transaction():
         if not constraint_exists(table_name, name):
-            execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition} NOT VALID")
+            execute_unless_exists(
+                f"constraint {name}",
+                f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition} NOT VALID",
+            )
         execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {constraint}")

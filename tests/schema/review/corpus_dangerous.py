@@ -334,6 +334,18 @@ DANGEROUS = [
         sql("ALTER TABLE tags DROP CONSTRAINT pk_tags"),
         setup=(TAGS,),
     ),
+    Case(
+        "set-not-null-recipe-by-hand-in-one-revision",
+        "not-rerunnable",  # ADD CONSTRAINT has no IF NOT EXISTS: a failed VALIDATE cannot be re-run
+        outside(
+            'op.execute("ALTER TABLE items ADD CONSTRAINT ck_items_description_nn CHECK (description IS NOT NULL) '  # noqa: E501
+            'NOT VALID")',
+            'op.execute("ALTER TABLE items VALIDATE CONSTRAINT ck_items_description_nn")',
+            'op.execute("ALTER TABLE items ALTER COLUMN description SET NOT NULL")',
+            'op.execute("ALTER TABLE items DROP CONSTRAINT ck_items_description_nn")',
+        ),
+        'op.alter_column("items", "description", nullable=True, existing_type=sa.Text())',
+    ),
     # an enum value added in the transaction, then used in it: the revision fails at run time
     Case(
         "enum-value-of-a-type-in-another-schema-used-in-same-transaction",

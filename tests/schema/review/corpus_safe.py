@@ -152,16 +152,11 @@ SAFE = [
         setup=(TAGS,),
     ),
     Case(
-        "set-not-null-recipe-in-one-revision",
+        "set-not-null-with-the-helper",
         None,
-        outside(
-            'op.execute("ALTER TABLE items ADD CONSTRAINT ck_items_description_nn CHECK (description IS NOT NULL) '  # noqa: E501
-            'NOT VALID")',
-            'op.execute("ALTER TABLE items VALIDATE CONSTRAINT ck_items_description_nn")',
-            'op.execute("ALTER TABLE items ALTER COLUMN description SET NOT NULL")',
-            'op.execute("ALTER TABLE items DROP CONSTRAINT ck_items_description_nn")',
-        ),
+        'safe.set_not_null("items", "description")',
         'op.alter_column("items", "description", nullable=True, existing_type=sa.Text())',
+        preamble="from app.schema import safe",
     ),
     Case(
         "enum-type-and-column",
@@ -364,11 +359,14 @@ SAFE = [
     Case(
         "collation-change-after-its-index-is-dropped",
         None,
-        outside('op.execute("DROP INDEX CONCURRENTLY ix_items_title_lower")')
+        outside('op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_items_title_lower")')
         + "\n"
         + sql('ALTER TABLE items ALTER COLUMN title TYPE varchar(255) COLLATE "C"')
         + "\n"
-        + outside('op.execute("CREATE INDEX CONCURRENTLY ix_items_title_lower ON items (lower(title))")'),
+        + outside(
+            'op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_items_title_lower '
+            'ON items (lower(title))")'
+        ),
         sql("ALTER TABLE items ALTER COLUMN title TYPE varchar(255)"),
         setup=(TITLE_LOWER_INDEX,),
     ),
