@@ -123,7 +123,7 @@ def test_the_projects_own_revisions_are_rerunnable():
     ],
 )
 def test_only_the_guarded_create_type_block_counts_as_idempotent(block, idempotent):
-    helper = "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix ON t (c)"
+    helper = "DROP INDEX CONCURRENTLY IF EXISTS ix;\nCREATE INDEX CONCURRENTLY ix ON t (c)"
     sql = f"BEGIN;\n{block};\nCOMMIT;\n{helper};\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
     assert (not_rerunnable(sql) == []) is idempotent
 
@@ -151,16 +151,38 @@ def committed_one_by_one(*statements: str) -> str:
             committed_one_by_one("ALTER TYPE item_status ADD VALUE 'x'", "UPDATE items SET title = 't'"),
             ["ALTER TYPE item_status ADD VALUE 'x'"],
         ),
-        # A concurrent build that fails leaves an INVALID index: without IF NOT EXISTS the next run fails
-        # on it, even as the last statement.
+        # A concurrent build that fails leaves an INVALID index, even as the last statement: the next
+        # run fails on it, or (IF NOT EXISTS) skips it and keeps an index that is never used.
         (
             committed_one_by_one("CREATE INDEX CONCURRENTLY ix_t ON items (title)"),
             ["CREATE INDEX CONCURRENTLY ix_t ON items (title)"],
         ),
+        (
+            committed_one_by_one("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t ON items (title)"),
+            ["CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t ON items (title)"],
+        ),
+        # A type change that computes from the old value applies twice.
+        (
+            committed_one_by_one(
+                "ALTER TABLE items ALTER COLUMN owner_id TYPE bigint USING owner_id * 100",
+                "ANALYZE items",
+            ),
+            ["ALTER TABLE items ALTER COLUMN owner_id TYPE bigint USING owner_id * 100"],
+        ),
+        # The marker counts only as a comment line before the statement, not inside a string.
+        (
+            committed_one_by_one(
+                "INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x\n-- guarded: no\n')",
+                "ANALYZE users",
+            ),
+            ["INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x ')"],  # shown without it
+        ),
         # Idempotent forms, maintenance, and what a helper marks as run only when missing, pass.
         (
             committed_one_by_one(
-                "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_t ON items (title)",
+                "DROP INDEX CONCURRENTLY IF EXISTS ix_t",
+                "CREATE INDEX CONCURRENTLY ix_t ON items (title)",
+                "ALTER TABLE items ALTER COLUMN owner_id TYPE bigint",
                 "ALTER TYPE item_status ADD VALUE IF NOT EXISTS 'x'",
                 "REINDEX INDEX CONCURRENTLY ix_t",
                 "VACUUM ANALYZE items",
@@ -179,6 +201,7 @@ def committed_one_by_one(*statements: str) -> str:
         # The helpers' own statements, as they render.
         (
             """
+            safe.create_index_concurrently("ix_t", "items", ["title"])
             safe.create_check_constraint("ck_d", "items", "description IS NOT NULL")
             safe.create_unique_constraint("uq_t", "items", ["title"])
             safe.set_not_null("items", "title")

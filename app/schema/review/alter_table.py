@@ -167,9 +167,9 @@ def _add_constraint(table: str, c: ast.Constraint, statement: Statement, ctx: Co
         helper = (
             f'safe.create_unique_constraint("{conname}", "{name}", [...]) ({SAFE})'
             if kind == ConstrType.CONSTR_UNIQUE
-            else f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {conname} ON {name} ({columns}) "
-            f"outside the transaction (autocommit_block), then ALTER TABLE {name} ADD CONSTRAINT {conname} "
-            f"PRIMARY KEY USING INDEX {conname} (the columns must already be NOT NULL: safe.set_not_null)"
+            else f'safe.create_index_concurrently("{conname}", "{name}", [{columns}], unique=True), then '
+            f"ALTER TABLE {name} ADD CONSTRAINT {conname} PRIMARY KEY USING INDEX {conname} (the columns "
+            "must already be NOT NULL: safe.set_not_null)"
         )
         ctx.report(
             "disallowed-unique-constraint",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from pglast import ast, parse_sql
-from pglast.enums.parsenodes import AlterTableType
+from pglast.enums.parsenodes import AlterTableType, ObjectType
 from pglast.parser import ParseError
 
 from app.schema.review.sql import Statement, statements
@@ -36,7 +36,6 @@ _IDEMPOTENT_ALTERS = {
     AlterTableType.AT_SetNotNull,
     AlterTableType.AT_DropNotNull,
     AlterTableType.AT_ColumnDefault,
-    AlterTableType.AT_AlterColumnType,
     AlterTableType.AT_SetStatistics,
     AlterTableType.AT_SetStorage,
     AlterTableType.AT_SetRelOptions,
@@ -71,7 +70,10 @@ def _idempotent(node) -> bool:
         return True
     if isinstance(node, ast.AlterTableStmt):
         return all(
-            cmd.subtype in _IDEMPOTENT_ALTERS or (cmd.subtype in _IDEMPOTENT_WITH_IF and cmd.missing_ok)
+            cmd.subtype in _IDEMPOTENT_ALTERS
+            or (cmd.subtype in _IDEMPOTENT_WITH_IF and cmd.missing_ok)
+            # a type change without USING; USING n * 100 would apply twice
+            or (cmd.subtype == AlterTableType.AT_AlterColumnType and cmd.def_.raw_default is None)
             for cmd in node.cmds or ()
         )
     if isinstance(node, ast.DropStmt):
@@ -110,26 +112,44 @@ def _guarded_create_type(node: ast.DoStmt) -> bool:
 def committed_early(steps: list[Statement]) -> list[Statement]:
     """Steps committed while more work follows (in a transaction block committed early, or one by one
     in an autocommit block), that would fail (or apply twice) when the revision runs again; and
-    concurrent index builds without IF NOT EXISTS. Empty when the revision is safe."""
+    concurrent index builds that a failed earlier attempt would trip up. Empty when the revision is safe."""
     work = [s for s in steps if s.node is not None and not isinstance(s.node, ast.SelectStmt)]
     if not work:
         return []
     last = work[-1]  # blocks are contiguous: a step is committed early unless the last one shares its block
     early = []
-    for step in work:
-        if _idempotent(step.node) or any(line.startswith(GUARDED) for line in step.comments):
+    for position, step in enumerate(work):
+        if any(line.startswith(GUARDED) for line in step.comments):
+            continue
+        if concurrent_build(step.node):
+            if not _invalid_leftover_dropped_before(step.node, work[:position]):
+                early.append(step)
+            continue
+        if _idempotent(step.node):
             continue
         if step.in_transaction:
             committed = not (last.in_transaction and last.block == step.block)
         else:
-            committed = step is not last or _leaves_an_invalid_index(step.node)
+            committed = step is not last
         if committed:
             early.append(step)
     return early
 
 
-def _leaves_an_invalid_index(node) -> bool:
+def concurrent_build(node) -> bool:
+    """CREATE INDEX CONCURRENTLY. When it fails it leaves an INVALID index of its name behind: the next
+    run then fails on it, or with IF NOT EXISTS skips it and keeps an index that is never used."""
     return isinstance(node, ast.IndexStmt) and bool(node.concurrent)
+
+
+def _invalid_leftover_dropped_before(build: ast.IndexStmt, earlier: list[Statement]) -> bool:
+    return any(
+        isinstance(s.node, ast.DropStmt)
+        and s.node.missing_ok
+        and s.node.removeType == ObjectType.OBJECT_INDEX
+        and any(names[-1].sval == build.idxname for names in s.node.objects)
+        for s in earlier
+    )
 
 
 def not_rerunnable(sql: str, *, in_transaction: bool = False) -> list[str]:

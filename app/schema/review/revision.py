@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType
 from app.schema.review.catalog import RULES
 from app.schema.review.history import Schema
 from app.schema.review.report import ERROR, WARNING, Finding, revision_message
-from app.schema.review.rerunnable import committed_early, one_line
+from app.schema.review.rerunnable import committed_early, concurrent_build, one_line
 from app.schema.review.rules import Context, check
 from app.schema.review.sql import Statement, statements
 
@@ -93,19 +93,25 @@ def review_revision(
 
 
 def _rerun_findings(up: list[Statement]) -> list[Finding]:
-    """Plain steps a helper's autocommit block commits before later work: after a failure there, the
-    revision cannot run again (app/schema/review/rerunnable.py)."""
+    """Steps committed before later work, and concurrent builds a failed attempt would trip up: after a
+    failure, the revision cannot run again (app/schema/review/rerunnable.py)."""
     return [
         _finding(
             "not-rerunnable",
             ERROR,
-            "this step is committed before later work (by a safe helper's or an autocommit block): if the "
-            "revision fails after it, running it again fails here (the step stays applied, alembic_version "
-            "does not move)",
+            "a failed CREATE INDEX CONCURRENTLY leaves an INVALID index of that name: running the revision "
+            "again fails on it, or with IF NOT EXISTS keeps an index that is never used"
+            if concurrent_build(step.node)
+            else "this step is committed before later work (by a safe helper's or an autocommit block): if "
+            "the revision fails after it, running it again fails here (the step stays applied, "
+            "alembic_version does not move)",
             sql=one_line(step),
-            fix="put the helper first and this step after it, write the step idempotently (IF [NOT] EXISTS, "
-            "if_not_exists=True), use the safe helper that does it (it skips what is done), or split the "
-            "revision in two",
+            fix="safe.create_index_concurrently (it drops an INVALID leftover first), or DROP INDEX "
+            "CONCURRENTLY IF EXISTS of the same name just before the build"
+            if concurrent_build(step.node)
+            else "put the helper first and this step after it, write the step idempotently (IF [NOT] "
+            "EXISTS, if_not_exists=True), use the safe helper that does it (it skips what is done), or "
+            "split the revision in two",
         )
         for step in committed_early(up)
     ]

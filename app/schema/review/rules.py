@@ -204,8 +204,8 @@ def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
         "fails-in-transaction",
         statement,
         f"{what} cannot run inside a transaction block: the revision fails",
-        "run it outside the transaction: with op.get_context().autocommit_block(): and with IF [NOT] EXISTS "
-        "where it has one, so the revision can run again (the safe helpers do both)",
+        "run it outside the transaction: with op.get_context().autocommit_block(): (for an index, "
+        "safe.create_index_concurrently / safe.drop_index_concurrently do that and can run again)",
     )
 
 

@@ -70,7 +70,7 @@ def _parsed(sql: str):
     for raw in parse_sql(sql):
         start = raw.stmt_location or 0
         end = start + raw.stmt_len if raw.stmt_len else len(encoded)
-        yield _text(sql, raw), raw.stmt, None, _comments(encoded[previous_end:end].decode())
+        yield _text(sql, raw), raw.stmt, None, _comments(encoded[previous_end:start].decode())
         previous_end = end
 
 

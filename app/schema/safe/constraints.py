@@ -13,6 +13,7 @@ from app.schema.safe.run import (
     constraint_exists,
     execute,
     execute_unless_exists,
+    note_guarded,
     outside_transaction,
     quote,
 )
@@ -25,6 +26,7 @@ def create_unique_constraint(name: str, table_name: str, columns: list[str]) -> 
         if constraint_exists(table_name, name):
             return
         drop_invalid_index(name)
+        note_guarded(f"an INVALID {name} left by a failed attempt is dropped first")
         execute(
             f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {constraint} ON {table} ({column_list(columns)})"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from app.schema.safe.run import execute, log, outside_transaction, query, quote
+from app.schema.safe.run import execute, log, note_guarded, outside_transaction, query, quote
 
 
 def drop_invalid_index(index_name: str) -> bool:
@@ -32,6 +32,7 @@ def create_index_concurrently(index_name: str, table_name: str, columns: list, *
     """
     with outside_transaction():
         drop_invalid_index(index_name)
+        note_guarded(f"an INVALID {index_name} left by a failed attempt is dropped first")
         op.create_index(
             index_name, table_name, columns, postgresql_concurrently=True, if_not_exists=True, **kw
         )

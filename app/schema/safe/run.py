@@ -37,6 +37,13 @@ def execute_unless_exists(what: str, statement: str) -> None:
     execute(f"{GUARDED} skipped when {what} exists\n{statement}")
 
 
+def note_guarded(what: str) -> None:
+    """Offline (--sql, the review): a `-- guarded:` line before the next statement, which the helper
+    makes safe to run again by a catalogue lookup the SQL cannot show. Online: nothing."""
+    if offline():
+        execute(f"{GUARDED} {what}")
+
+
 def execute_text(text: sa.TextClause, params: dict) -> sa.CursorResult | None:
     """Run (online) or print (offline) a sa.text() whose bind parameters are `params`."""
     if offline():

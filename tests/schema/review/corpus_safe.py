@@ -135,8 +135,9 @@ SAFE = [
     Case(
         "unique-constraint-using-index",
         None,
-        outside(
-            'op.execute("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_items_title ON items (title)")'
+        outside(  # an INVALID leftover of a failed build goes first
+            'op.execute("DROP INDEX CONCURRENTLY IF EXISTS uq_items_title")',
+            'op.execute("CREATE UNIQUE INDEX CONCURRENTLY uq_items_title ON items (title)")',
         )
         + "\n"
         + sql("ALTER TABLE items ADD CONSTRAINT uq_items_title UNIQUE USING INDEX uq_items_title"),
@@ -145,7 +146,10 @@ SAFE = [
     Case(
         "primary-key-using-index",
         None,
-        outside('op.execute("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS pk_tags ON tags (id)")')
+        outside(
+            'op.execute("DROP INDEX CONCURRENTLY IF EXISTS pk_tags")',
+            'op.execute("CREATE UNIQUE INDEX CONCURRENTLY pk_tags ON tags (id)")',
+        )
         + "\n"
         + sql("ALTER TABLE tags ADD CONSTRAINT pk_tags PRIMARY KEY USING INDEX pk_tags"),
         sql("ALTER TABLE tags DROP CONSTRAINT pk_tags"),
