@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from config import PROJECT_ROOT
 from tests import forked
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 _NOT_INHERITED = ("DATABASE_URL", "APP_ENV", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 

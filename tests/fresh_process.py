@@ -20,7 +20,8 @@ import sys
 import warnings
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from config import PROJECT_ROOT
+
 # The project's importable top-level names (app, config, wsgi, bench, ...), not its tests or its .venv.
 PROJECT_MODULES = {path.stem for path in PROJECT_ROOT.glob("*.py")} | {
     path.parent.name for path in PROJECT_ROOT.glob("*/__init__.py") if path.parent.name != "tests"

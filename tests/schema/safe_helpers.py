@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import sqlalchemy as sa
 
-from tests.cli_helpers import run
+from tests.schema.release_helpers import runner as release_runner
 
 SAFE = "from app.schema import safe\n"
 
 
 def runner(directory, database_url):
-    return run([sys.executable, "run_migration.py", "--directory", str(directory)], database_url=database_url)
+    """`python run_migration.py --directory DIRECTORY`."""
+    return release_runner("--directory", str(directory), database_url=database_url)
 
 
 def seed_items(engine, count: int, *, duplicate_titles: bool = False) -> None:

@@ -7,7 +7,7 @@ import pytest
 from app.schema.lint import LintError, MigrationLinter
 from app.schema.state import script_directory
 from tests.cli_helpers import assert_clean_failure, flask
-from tests.schema.planting import copy_migrations, plant
+from tests.schema.planting import plant
 
 DROP_COLUMN = (
     "ban-drop-column",
@@ -31,11 +31,6 @@ TYPE_CHANGE = (
 )
 DANGEROUS = [DROP_COLUMN, NOT_NULL_WITHOUT_DEFAULT, INDEX_WITHOUT_CONCURRENTLY, TYPE_CHANGE]
 IDS = [case[0] for case in DANGEROUS]
-
-
-@pytest.fixture
-def directory(tmp_path):
-    return copy_migrations(tmp_path)
 
 
 def lint_one(directory, revision):

@@ -15,13 +15,8 @@ from app.schema.review.render import OFFLINE_URL
 from app.schema.state import offline_sql
 from tests.cli_helpers import spawn
 from tests.db_helpers import run_alembic
-from tests.schema.planting import HEAD, copy_migrations, plant
+from tests.schema.planting import HEAD, plant
 from tests.schema.safe_helpers import SAFE, constraints_of, index_state, runner, seed_items
-
-
-@pytest.fixture
-def directory(tmp_path):
-    return copy_migrations(tmp_path)
 
 
 def test_create_index_concurrently_replaces_an_invalid_leftover(engine, database_url, directory):

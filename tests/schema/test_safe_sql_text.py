@@ -3,20 +3,13 @@ signs and the helpers' own dollar quotes reach PostgreSQL, and the --sql output,
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
 from app.schema.review.render import OFFLINE_URL
 from app.schema.state import offline_sql
-from tests.schema.planting import HEAD, copy_migrations, plant
+from tests.schema.planting import HEAD, plant
 from tests.schema.safe_helpers import SAFE, constraints_of, runner, seed_items
-
-
-@pytest.fixture
-def directory(tmp_path):
-    return copy_migrations(tmp_path)
-
 
 ODD_LABELS = [":b", "a :b", "a\\:b", "it's", "x::y", "$create_enum$", "50%"]
 

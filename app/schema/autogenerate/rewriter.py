@@ -100,7 +100,7 @@ def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
     for position, column in enumerate(columns):
         enum = enum_type(column.type) if isinstance(column, sa.Column) else None
         if enum is not None:
-            schema = located(reflected_from, enum) if reflected_from is not None else enum.schema
+            schema = located(reflected_from, enum)
             copy_type = postgresql.ENUM(*enum.enums, name=enum.name, schema=schema, create_type=False)
             found.setdefault((schema, enum.name), copy_type)
             columns[position] = copy = column._copy()

@@ -40,8 +40,8 @@ RULES: dict[str, str] = {
     "changing-column-collation": "a collation change rebuilds every index on the column under an ACCESS "
     "EXCLUSIVE lock (the table itself is not rewritten)",
     "not-rerunnable": "a step committed before later work (by a safe helper's or an autocommit block), or a "
-    "concurrent index build without IF NOT EXISTS: if the revision fails after it, running it again fails "
-    "on that step",
+    "concurrent index build with no drop of a failed attempt's INVALID index before it: if the revision "
+    "fails after it, running it again fails on that step",
     "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file

@@ -13,8 +13,9 @@ follows, and that would fail or do harm when run twice. IF [NOT] EXISTS, CREATE 
 INSERT ... ON CONFLICT, VALIDATE CONSTRAINT, SET/DROP NOT NULL and similar are fine. Statements of
 an autocommit block (between COMMIT and BEGIN) commit one by one, so they are judged the same way when
 more work follows them; a CREATE INDEX CONCURRENTLY that fails leaves an INVALID index behind, so it
-needs IF NOT EXISTS wherever it is. A helper's statement that it runs only when its object is missing
-(a catalogue lookup the SQL cannot show) is marked `-- guarded:` (app/schema/safe/run.py) and passes.
+needs a DROP INDEX CONCURRENTLY IF EXISTS of its name before it wherever it is. A helper's statement
+that a catalogue lookup the SQL cannot show makes safe to run again is marked `-- guarded:`
+(app/schema/safe/run.py) and passes.
 The review (`flask db lint`) calls it and refuses such a revision; MIGRATIONS.md says how to fix
 one (move the plain steps after the helper, make them idempotent, or split the revision).
 """
@@ -89,7 +90,7 @@ def _idempotent(node) -> bool:
     return bool(getattr(node, "if_not_exists", False))
 
 
-_GUARDED = re.compile(
+_CREATE_TYPE_BLOCK = re.compile(
     r"\s*BEGIN\s+(?P<statement>CREATE\s+TYPE\s.*?);\s*EXCEPTION\s+WHEN\s+duplicate_object\s+THEN\s+NULL;"
     r"\s*END;?\s*",
     re.IGNORECASE | re.DOTALL,
@@ -99,7 +100,7 @@ _GUARDED = re.compile(
 def _guarded_create_type(node: ast.DoStmt) -> bool:
     """Exactly the block safe.create_enum writes: one CREATE TYPE, a duplicate ignored."""
     bodies = [a.arg.sval for a in node.args or () if isinstance(a, ast.DefElem) and a.defname == "as"]
-    match = _GUARDED.fullmatch(bodies[0]) if len(bodies) == 1 else None
+    match = _CREATE_TYPE_BLOCK.fullmatch(bodies[0]) if len(bodies) == 1 else None
     if match is None:
         return False
     try:

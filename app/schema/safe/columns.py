@@ -10,7 +10,7 @@ from app.schema.safe.run import (
     constraint_exists,
     escape_colons,
     execute,
-    execute_unless_exists,
+    note_guarded,
     outside_transaction,
     query,
     quote,
@@ -36,10 +36,8 @@ def set_not_null(table_name: str, column_name: str) -> None:
         )
         if not already:
             if not constraint_exists(table_name, name):
-                execute_unless_exists(
-                    f"constraint {name}",
-                    f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID",
-                )
+                note_guarded(f"skipped when constraint {name} exists")
+                execute(f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID")
             execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}")
             execute(f"ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL")
         execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {check}")

@@ -12,7 +12,6 @@ from app.schema.safe.run import (
     column_list,
     constraint_exists,
     execute,
-    execute_unless_exists,
     note_guarded,
     outside_transaction,
     quote,
@@ -30,10 +29,8 @@ def create_unique_constraint(name: str, table_name: str, columns: list[str]) -> 
         execute(
             f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {constraint} ON {table} ({column_list(columns)})"
         )
-        execute_unless_exists(
-            f"constraint {name}",
-            f"ALTER TABLE {table} ADD CONSTRAINT {constraint} UNIQUE USING INDEX {constraint}",
-        )
+        note_guarded(f"skipped when constraint {name} exists")
+        execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} UNIQUE USING INDEX {constraint}")
 
 
 def create_foreign_key(
@@ -69,8 +66,6 @@ def _add_then_validate(table_name: str, name: str, definition: str) -> None:
     table, constraint = quote(table_name), quote(name)
     with outside_transaction():
         if not constraint_exists(table_name, name):
-            execute_unless_exists(
-                f"constraint {name}",
-                f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition} NOT VALID",
-            )
+            note_guarded(f"skipped when constraint {name} exists")
+            execute(f"ALTER TABLE {table} ADD CONSTRAINT {constraint} {definition} NOT VALID")
         execute(f"ALTER TABLE {table} VALIDATE CONSTRAINT {constraint}")

@@ -27,14 +27,10 @@ def execute(statement: str, **params) -> sa.CursorResult | None:
     return execute_text(sa.text(statement if params else escape_colons(statement)), params)
 
 
-# Written before a statement a helper runs only when its object is missing, a catalogue lookup that
-# the --sql output cannot show: the review (not-rerunnable) counts the statement as re-runnable.
+# Written before a statement a helper makes safe to run again by a catalogue lookup that the --sql
+# output cannot show (skipped when its object exists, an INVALID leftover dropped first): the review
+# (not-rerunnable) counts the statement as re-runnable.
 GUARDED = "-- guarded:"
-
-
-def execute_unless_exists(what: str, statement: str) -> None:
-    """`execute(statement)`, marked as skipped when `what` exists (the caller looked it up)."""
-    execute(f"{GUARDED} skipped when {what} exists\n{statement}")
 
 
 def note_guarded(what: str) -> None:
