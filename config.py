@@ -13,57 +13,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from safemigrate.errors import ConfigError, error_summary
+from safemigrate.urls import PSYCOPG2_DRIVERNAME, normalise_database_url, safe_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 # Local state that is never committed: the development database lives here.
 INSTANCE_DIR = PROJECT_ROOT / "instance"
+# The migration scripts (Flask-Migrate's folder) that the app hands to the toolkit.
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
-PSYCOPG2_DRIVERNAME = "postgresql+psycopg2"
-# Heroku still hands out postgres://; SQLAlchemy 2.1 maps postgresql:// to psycopg 3, which we do not ship.
-_SCHEMES_TO_NORMALISE = {"postgres", "postgresql"}
-
-
-class ConfigError(Exception):
-    """The configuration cannot work; the message is one line and safe to print."""
-
-
-def normalise_database_url(raw: str) -> URL:
-    """Parse a database URL and pin it to the psycopg2 driver.
-
-    Raises ConfigError (never echoing the password) for anything that is not a PostgreSQL URL.
-    """
-    try:
-        url = make_url(raw.strip())
-    except (ArgumentError, ValueError):
-        raise ConfigError("DATABASE_URL is not a valid database URL") from None
-    if url.drivername in _SCHEMES_TO_NORMALISE:
-        url = url.set(drivername=PSYCOPG2_DRIVERNAME)
-    if url.drivername != PSYCOPG2_DRIVERNAME:
-        raise ConfigError(
-            f"DATABASE_URL must be a PostgreSQL URL (postgres://, postgresql://), not {url.drivername}://"
-        )
-    if not url.database:
-        raise ConfigError("DATABASE_URL names no database")
-    return url
-
-
-def safe_url(url: URL | str) -> str:
-    """The URL as it may be printed or logged: password masked."""
-    if isinstance(url, str):
-        try:
-            url = make_url(url)
-        except (ArgumentError, ValueError):
-            return "<unparseable database URL>"
-    return url.render_as_string(hide_password=True)
-
-
-def error_summary(exc: Exception) -> str:
-    """The first line of a (database) error, as it may be printed: drivers put the detail in `orig`."""
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip()
-    return text.splitlines()[0] if text else type(original).__name__
+# The database URL rules, ConfigError and the one-line error summary are the migration toolkit's;
+# the app uses the same ones, so a URL the app accepts is one the release runner accepts.
+__all__ = [
+    "INSTANCE_DIR",
+    "MIGRATIONS_DIR",
+    "PROJECT_ROOT",
+    "PSYCOPG2_DRIVERNAME",
+    "Config",
+    "ConfigError",
+    "config_from_env",
+    "error_summary",
+    "normalise_database_url",
+    "safe_url",
+]
 
 
 MIN_SECRET_KEY_BYTES = 32

@@ -1,8 +1,8 @@
 """The application factory.
 
-Everything web-facing is imported inside the factory: `app.schema` (the release runner, the
-migration tooling) is a subpackage of `app`, and a release phase should not pay for Flask-Smorest,
-marshmallow and the limiter just to run migrations.
+Everything web-facing is imported inside the factory, one `register_*` step per concern: a
+command that needs only part of the app (the release runner is another package, `safemigrate`,
+which imports nothing of this one) does not pay for Flask-Smorest, marshmallow and the limiter.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def resolve_database_uri(app: Flask) -> None:
     uses_embedded = app.config.get("SQLALCHEMY_DATABASE_URI") is None
     app.config["EMBEDDED_DB_IN_USE"] = uses_embedded
     if uses_embedded:
-        from app.embedded_db import dev_server
+        from devdb.embedded import dev_server
 
         app.config["SQLALCHEMY_DATABASE_URI"] = dev_server().url().render_as_string(hide_password=False)
 
@@ -102,10 +102,17 @@ def register_security_headers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from flask_migrate.cli import db as db_group
 
-    from app.cli import devdb
-    from app.schema.cli import register as register_schema_commands
     from app.users_cli import users
+    from devdb.cli import devdb
+    from safemigrate.cli import register as register_migration_commands
+    from safemigrate.cli.host import SCRATCH_SERVER
 
     app.cli.add_command(devdb)
     app.cli.add_command(users)
-    register_schema_commands(db_group)
+    register_migration_commands(db_group)
+    if app.config.get("USE_EMBEDDED_DB"):
+        # Development and tests only: `flask db drift` may build its expected schema on a throwaway
+        # embedded server when the role cannot create databases. Production hands nothing.
+        from devdb.embedded import throwaway_server
+
+        app.extensions[SCRATCH_SERVER] = throwaway_server

@@ -6,7 +6,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from app.api.schemas import ErrorSchema
 from app.models import Base
-from app.schema.state import MIGRATIONS_DIR
+from config import MIGRATIONS_DIR
 
 db = SQLAlchemy(model_class=Base)
 

@@ -5,7 +5,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.docs import ApiBlueprint
 from app.extensions import db
-from app.schema.state import read_schema_state
+from config import MIGRATIONS_DIR
+from safemigrate.state import read_schema_state, script_directory
 
 bp = ApiBlueprint("health", __name__, description="Probes for the platform")
 
@@ -35,7 +36,7 @@ def readyz():
     """Ready for traffic: the database answers and its schema is at the code's head."""
     try:
         with db.engine.connect() as connection:
-            state = read_schema_state(connection)
+            state = read_schema_state(connection, script_directory(MIGRATIONS_DIR))
     except SQLAlchemyError:
         return {"status": "unavailable", "reason": "database unreachable"}, 503
     body = {

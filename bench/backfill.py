@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from app.schema.state import alembic_config, run_scripts
+from safemigrate.state import alembic_config, run_scripts
 
 
 def upgrade(url: sa.URL, directory: Path, target: str) -> float:

@@ -65,7 +65,7 @@ def plant_change_set(source: Path, destination: Path, revisions=REVISIONS) -> Pa
 import sqlalchemy as sa
 from alembic import op
 
-from app.schema import safe
+from safemigrate import safe
 
 revision = {revision!r}
 down_revision = {down!r}

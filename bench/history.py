@@ -16,7 +16,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from app.schema.state import MIGRATIONS_DIR
+from config import MIGRATIONS_DIR
 
 _TEMPLATE = '''"""{message}"""
 

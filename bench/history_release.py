@@ -29,9 +29,9 @@ if str(ROOT) not in sys.path:  # `python bench/history_release.py` as well as `p
 
 from sqlalchemy.engine import URL  # noqa: E402
 
-from app.database_admin import create_database, drop_database  # noqa: E402
 from bench.history import build_history  # noqa: E402
 from config import normalise_database_url  # noqa: E402
+from safemigrate.scratch import create_database, drop_database  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RUNNER = "python run_migration.py"
@@ -52,7 +52,7 @@ def database_server() -> Iterator[URL]:
     if given:
         yield normalise_database_url(given).set(database="postgres")
         return
-    from app.embedded_db import EmbeddedPostgres
+    from devdb.embedded import EmbeddedPostgres
 
     folder = Path(tempfile.mkdtemp(prefix="bench-history-"))
     server = EmbeddedPostgres(folder / "pgdata")

@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.database_admin import create_database, drop_database  # noqa: E402
 from bench.history import build_history, synthetic_revision_id  # noqa: E402
+from safemigrate.scratch import create_database, drop_database  # noqa: E402
 
 FLASK = Path(sys.executable).parent / "flask"
 DATABASE = "bench_history_review"

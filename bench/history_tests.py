@@ -3,7 +3,7 @@
 Builds N synthetic revisions on the project's own (bench.history.build_history, default 500) and
 times, in this process, on a throwaway database each:
 
-  stairway, one walk (now)        app.schema.stairway.walk_stairway: up, down, up at each revision,
+  stairway, one walk (now)        safemigrate.testing.stairway.walk_stairway: up, down, up at each revision,
                                   one database, one parsed script directory
   stairway, replay per revision   the old test: per revision a fresh database, Alembic's commands
   (before)                        replay to the revision below, then up, down, up. Quadratic: timed on
@@ -40,11 +40,11 @@ from pytest_alembic import Config as PytestAlembicConfig  # noqa: E402
 from pytest_alembic import runner as pytest_alembic_runner  # noqa: E402
 from pytest_alembic import tests as standard  # noqa: E402
 
-from app.database_admin import create_database, drop_database  # noqa: E402
-from app.schema.stairway import base_to_head, walk_stairway  # noqa: E402
-from app.schema.state import alembic_config  # noqa: E402
 from bench.history import build_history  # noqa: E402
 from bench.server import database_server  # noqa: E402
+from safemigrate.scratch import create_database, drop_database  # noqa: E402
+from safemigrate.state import alembic_config  # noqa: E402
+from safemigrate.testing.stairway import base_to_head, walk_stairway  # noqa: E402
 
 
 class Databases:

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.database_admin import create_database
-from app.embedded_db import EmbeddedPostgres
 from bench.history import build_history
+from devdb.embedded import EmbeddedPostgres
+from safemigrate.scratch import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -40,8 +40,6 @@ import sqlalchemy as sa  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
 from app.api.auth import TOKEN_SALT  # noqa: E402
-from app.database_admin import create_database, drop_database  # noqa: E402
-from app.schema.state import MIGRATIONS_DIR  # noqa: E402
 from bench import backfill  # noqa: E402
 from bench.change_set import BATCHED_BACKFILL, SINGLE_UPDATE_BACKFILL, plant_change_set  # noqa: E402
 from bench.load_report import Result, plot, report  # noqa: E402
@@ -49,6 +47,8 @@ from bench.openloop import OpenLoad  # noqa: E402
 from bench.release_noop import measure_noop  # noqa: E402
 from bench.seeding import hold_items_lock, item_ids, seed, server_url  # noqa: E402
 from bench.web import BIN, SECRET, Server, api_mix  # noqa: E402
+from config import MIGRATIONS_DIR  # noqa: E402
+from safemigrate.scratch import create_database, drop_database  # noqa: E402
 
 LOCK_TIMEOUT_MS = 200
 SEED_DB, RUN_DB = "bench_seed", "bench_run"

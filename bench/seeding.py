@@ -9,8 +9,8 @@ import psycopg2
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from app.schema.state import alembic_config, run_scripts, script_directory
-from config import config_from_env, normalise_database_url
+from config import MIGRATIONS_DIR, config_from_env, normalise_database_url
+from safemigrate.state import alembic_config, run_scripts, script_directory
 
 
 def server_url() -> sa.URL:
@@ -18,7 +18,7 @@ def server_url() -> sa.URL:
     configured = config_from_env().SQLALCHEMY_DATABASE_URI
     if configured:
         return normalise_database_url(configured).set(database="postgres")
-    from app.embedded_db import dev_server
+    from devdb.embedded import dev_server
 
     server = dev_server()
     server.start()
@@ -29,7 +29,12 @@ def seed(url: sa.URL, items: int, users: int) -> None:
     """Migrate the (empty) database at `url` to head, then add users and items."""
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        run_scripts(alembic_config(connection), script_directory(), "upgrade", "head")
+        run_scripts(
+            alembic_config(connection, directory=MIGRATIONS_DIR),
+            script_directory(MIGRATIONS_DIR),
+            "upgrade",
+            "head",
+        )
     with engine.begin() as connection:
         connection.execute(
             sa.text(

@@ -22,7 +22,7 @@ def database_server() -> Iterator[URL]:
     if given:
         yield normalise_database_url(given).set(database="postgres")
         return
-    from app.embedded_db import EmbeddedPostgres
+    from devdb.embedded import EmbeddedPostgres
 
     folder = Path(tempfile.mkdtemp(prefix="bench-server-"))
     server = EmbeddedPostgres(folder / "pgdata")

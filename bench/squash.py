@@ -18,11 +18,11 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from app.database_admin import create_database, drop_database
-from app.embedded_db import EmbeddedPostgres
-from app.schema.squash.build import squash
-from app.schema.state import alembic_config, run_scripts
 from bench.history import build_history
+from devdb.embedded import EmbeddedPostgres
+from safemigrate.scratch import create_database, drop_database
+from safemigrate.squash.build import squash
+from safemigrate.state import alembic_config, run_scripts
 
 ROUNDS = 3
 

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
-from app.schema import autogenerate, ledger_hook
-from app.schema.ledger import not_the_ledger
 from config import error_summary, safe_url
+from safemigrate import autogenerate
+from safemigrate.ledger import hook as ledger_hook
+from safemigrate.ledger.recorder import not_the_ledger
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logging", True):
@@ -37,7 +38,7 @@ def skip_empty_autogenerate(context, revision, directives):
 
 def context_options() -> dict:
     options = dict(migrate.alembic_ctx_kwargs)
-    # The safe forms, questions and extra comparisons of app/schema/autogenerate/, then the skip.
+    # The safe forms, questions and extra comparisons of safemigrate/autogenerate/, then the skip.
     options.update(
         autogenerate.context_options(then=options.pop("process_revision_directives", skip_empty_autogenerate))
     )

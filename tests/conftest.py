@@ -27,10 +27,10 @@ from psycopg2 import sql
 from sqlalchemy.engine import URL
 
 from app import create_app
-from app.database_admin import admin_connect, create_database, drop_database
-from app.embedded_db import EmbeddedDatabaseError, EmbeddedPostgres
 from app.extensions import db as flask_db
 from config import normalise_database_url
+from devdb.embedded import EmbeddedDatabaseError, EmbeddedPostgres
+from safemigrate.scratch import admin_connect, create_database, drop_database
 from tests.db_helpers import config_for, run_alembic
 
 # `make test` lets pytest cache bytecode (its assertion rewrite of plugin modules is costly), but from

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from app.schema.state import alembic_config
-from config import TestingConfig
+from config import MIGRATIONS_DIR, TestingConfig
+from safemigrate.state import alembic_config
 
 
 def run_alembic(engine: sa.Engine, fn, *args, **config) -> None:
@@ -16,6 +16,7 @@ def run_alembic(engine: sa.Engine, fn, *args, **config) -> None:
     autocommit blocks of the zero-downtime helpers work, as in production.
     """
     with engine.connect() as connection:
+        config.setdefault("directory", MIGRATIONS_DIR)
         fn(alembic_config(connection, **config), *args)
 
 

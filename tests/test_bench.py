@@ -33,9 +33,9 @@ def test_quick_benchmark_runs_and_reports(server_url, tmp_path):
 
 
 def test_the_benchmark_change_set_passes_the_review(tmp_path):
-    from app.schema.lint import MigrationLinter
-    from app.schema.state import MIGRATIONS_DIR
     from bench.change_set import REVISIONS, plant_change_set
+    from config import MIGRATIONS_DIR
+    from safemigrate.review.newfiles import MigrationLinter
 
     linter = MigrationLinter(plant_change_set(MIGRATIONS_DIR, tmp_path / "migrations"))
     reports = linter.lint([linter.scripts.get_revision(revision) for revision, *_ in REVISIONS])

@@ -9,13 +9,14 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
 from app.extensions import db
-from app.schema.ledger import not_the_ledger
-from app.schema.state import MIGRATIONS_DIR, script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.ledger.recorder import not_the_ledger
+from safemigrate.state import script_directory
 from tests.cli_helpers import assert_clean_failure, flask
 
 
 def test_upgrade_current_downgrade_round_trip(empty_database_url):
-    head = script_directory().get_current_head()
+    head = script_directory(MIGRATIONS_DIR).get_current_head()
     assert flask("db", "upgrade", database_url=empty_database_url).returncode == 0
     current = flask("db", "current", database_url=empty_database_url)
     assert f"{head} (head)" in current.stdout

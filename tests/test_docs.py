@@ -174,7 +174,7 @@ def test_reset_migrations_keeps_the_old_files_and_data(project, database_url):
             emails = connection.execute(sa.text("SELECT email FROM users")).scalars().all()
     finally:
         old.dispose()
-        from app.database_admin import drop_database
+        from safemigrate.scratch import drop_database
 
         drop_database(database_url.set(database="postgres"), old_name)
     assert emails == ["keep@example.com"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from app.database_admin import admin_connect
-from app.embedded_db import EmbeddedPostgres
+from devdb.embedded import EmbeddedPostgres
+from safemigrate.scratch import admin_connect
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from app import create_app
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.state import script_directory
 from tests.db_helpers import config_for, run_alembic
 
 
@@ -17,7 +18,7 @@ def test_healthz_answers_without_a_database(make_database, server_url):
 def test_readyz_at_head(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    head = script_directory().get_current_head()
+    head = script_directory(MIGRATIONS_DIR).get_current_head()
     assert response.get_json() == {"status": "ready", "revision": head, "head": head}
 
 

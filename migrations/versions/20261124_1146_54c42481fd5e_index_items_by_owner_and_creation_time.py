@@ -6,7 +6,7 @@ Create Date: 2026-11-24 11:46:53.751256+00:00
 
 """
 
-from app.schema import safe
+from safemigrate import safe
 
 # revision identifiers, used by Alembic.
 revision = '54c42481fd5e'

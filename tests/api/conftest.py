@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from app.database_admin import create_database, drop_database
 from app.extensions import db
 from app.models import User
+from safemigrate.scratch import create_database, drop_database
 from tests.conftest import WORKER
 
 PASSWORD = "correct horse battery"

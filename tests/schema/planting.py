@@ -6,9 +6,10 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from app.schema.state import MIGRATIONS_DIR, script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.state import script_directory
 
-HEAD = script_directory().get_current_head()
+HEAD = script_directory(MIGRATIONS_DIR).get_current_head()
 
 
 def copy_migrations(tmp_path: Path) -> Path:

@@ -9,7 +9,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.state import script_directory
 from tests.cli_helpers import run, spawn
 
 RUNNER = [sys.executable, "run_migration.py"]
@@ -87,7 +88,7 @@ def hold_items_lock(
     return thread
 
 
-REVISIONS = list(script_directory().walk_revisions())
+REVISIONS = list(script_directory(MIGRATIONS_DIR).walk_revisions())
 # The guide's example revision adds a column to items: the one that needs an ACCESS EXCLUSIVE lock.
 INTERNAL = next(s for s in REVISIONS if "internal_description" in (s.doc or ""))
 FIRST = INTERNAL.down_revision

@@ -1,4 +1,4 @@
-"""What the tests of the zero-downtime helpers (app/schema/safe/) share: a runner, rows, catalogue looks."""
+"""What the tests of the zero-downtime helpers (safemigrate/safe/) share: a runner, rows, catalogue looks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from tests.schema.release_helpers import runner as release_runner
 
-SAFE = "from app.schema import safe\n"
+SAFE = "from safemigrate import safe\n"
 
 
 def runner(directory, database_url):

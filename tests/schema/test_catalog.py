@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.schema.catalog import CatalogError, compare, normalise, schema_text
+from safemigrate.snapshot.dump import CatalogError, compare, normalise, schema_text
 from tests.conftest import upgrade
 
 

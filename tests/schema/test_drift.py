@@ -9,8 +9,8 @@ import psycopg2
 import pytest
 from alembic.script import ScriptDirectory
 
-from app.database_admin import admin_connect
-from app.schema.drift import find_drift
+from safemigrate.drift import DriftError, find_drift
+from safemigrate.scratch import admin_connect
 from tests.cli_helpers import assert_clean_failure, flask, run
 from tests.conftest import upgrade
 from tests.schema.planting import copy_migrations, plant
@@ -168,16 +168,81 @@ def test_the_runner_refuses_drift_only_when_asked(migrated):
     assert run(runner, database_url=url).returncode == 0
 
 
-def test_without_create_database_the_scratch_is_an_embedded_server(migrated, server_url, caplog):
-    url, scripts = migrated
+@pytest.fixture
+def role_without_createdb(migrated, server_url):
+    """A login role that may read the migrated database but not create databases."""
+    url, _ = migrated
     role = f"nocreatedb_{os.getpid()}"
     execute(url, f"CREATE ROLE {role} LOGIN NOCREATEDB", f"GRANT SELECT ON alembic_version TO {role}")
     try:
-        execute(url, "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT false")
-        with caplog.at_level("INFO", logger="app.schema.drift"):
-            [difference] = find_drift(url.set(username=role), scripts)
-        assert difference.name == "users.is_active"
-        assert "embedded server" in caplog.text
+        yield role
     finally:
         execute(url, f"DROP OWNED BY {role}")
         execute(server_url, f"DROP ROLE IF EXISTS {role}")
+
+
+def test_without_create_database_a_scratch_server_from_the_host_is_used(
+    migrated, role_without_createdb, caplog
+):
+    from devdb.embedded import throwaway_server
+
+    url, scripts = migrated
+    execute(url, "ALTER TABLE users ALTER COLUMN is_active SET DEFAULT false")
+    with caplog.at_level("INFO", logger="safemigrate.drift"):
+        [difference] = find_drift(
+            url.set(username=role_without_createdb), scripts, scratch_server=throwaway_server
+        )
+    assert difference.name == "users.is_active"
+    assert "throwaway server" in caplog.text
+
+
+def test_without_create_database_and_no_scratch_server_the_check_refuses_in_one_line(
+    migrated, role_without_createdb
+):
+    url, scripts = migrated
+    with pytest.raises(DriftError) as refused:
+        find_drift(url.set(username=role_without_createdb), scripts)
+    assert str(refused.value) == (
+        f"the role {role_without_createdb!r} may not CREATE DATABASE, so the expected schema cannot be built: "
+        "grant it CREATEDB, or run the check with a role that has it (MIGRATION_DATABASE_URL)"
+    )
+
+
+def test_the_runner_in_production_without_create_database_refuses_drift_in_one_line(
+    migrated, role_without_createdb
+):
+    """The bug this replaces: in production the runner fell back to the embedded (development-only)
+    server, and whatever that raised surfaced as "unexpected error", exit 1."""
+    url, scripts = migrated
+    execute(
+        url,
+        f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role_without_createdb}",
+        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role_without_createdb}",
+    )
+    before = _alembic_version(url)
+    result = run(
+        [sys.executable, "run_migration.py", "--wait", "5", "--directory", scripts.dir, "--check-drift"],
+        database_url=url,
+        APP_ENV="production",
+        SECRET_KEY="x" * 40,
+        MIGRATION_DATABASE_URL=url.set(username=role_without_createdb).render_as_string(hide_password=False),
+    )
+    assert result.returncode == 6, result.stderr
+    [line] = [line for line in result.stderr.splitlines() if " ERROR " in line]
+    assert line.endswith(
+        f"drift check could not run: the role {role_without_createdb!r} may not CREATE DATABASE, so the "
+        "expected schema cannot be built: grant it CREATEDB, or run the check with a role that has it "
+        "(MIGRATION_DATABASE_URL)"
+    )
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+    assert _alembic_version(url) == before
+
+
+def _alembic_version(url):
+    conn = admin_connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version_num FROM alembic_version")
+            return cur.fetchall()
+    finally:
+        conn.close()

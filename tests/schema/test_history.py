@@ -13,16 +13,19 @@ from pytest_alembic import runner
 from pytest_alembic import tests as standard
 
 from app.extensions import db
-from app.schema.ledger import TABLE as LEDGER_TABLE
-from app.schema.ledger import not_the_ledger
-from app.schema.stairway import walk_stairway
-from app.schema.state import alembic_config as project_alembic_config
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.ledger.recorder import TABLE as LEDGER_TABLE
+from safemigrate.ledger.recorder import not_the_ledger
+from safemigrate.state import alembic_config as project_alembic_config
+from safemigrate.state import script_directory
+from safemigrate.testing.stairway import walk_stairway
 from tests.db_helpers import run_alembic
 
-REVISIONS = [rev.revision for rev in reversed(list(script_directory().walk_revisions()))]
+REVISIONS = [rev.revision for rev in reversed(list(script_directory(MIGRATIONS_DIR).walk_revisions()))]
 INTERNAL_DESCRIPTION_REV = next(
-    rev.revision for rev in script_directory().walk_revisions() if "internal_description" in (rev.doc or "")
+    rev.revision
+    for rev in script_directory(MIGRATIONS_DIR).walk_revisions()
+    if "internal_description" in (rev.doc or "")
 )
 
 
@@ -35,7 +38,9 @@ def alembic_engine(empty_database_url):
 
 @pytest.fixture
 def alembic_runner(alembic_engine):
-    config = PytestAlembicConfig.from_raw_config(PytestAlembicConfig(alembic_config=project_alembic_config()))
+    config = PytestAlembicConfig.from_raw_config(
+        PytestAlembicConfig(alembic_config=project_alembic_config(directory=MIGRATIONS_DIR))
+    )
     with runner(config=config, engine=alembic_engine) as context:
         yield context
 
@@ -80,7 +85,7 @@ def test_head_to_base_leaves_an_empty_schema(alembic_engine):
 def test_stairway(alembic_engine):
     """Each revision goes up, down and up again (downgrades really undo their upgrade), walked once
     on one database and one parsed script directory: linear in the history's length."""
-    assert walk_stairway(alembic_engine) == REVISIONS
+    assert walk_stairway(alembic_engine, MIGRATIONS_DIR) == REVISIONS
     assert _current(alembic_engine) == REVISIONS[-1]
 
 
@@ -96,7 +101,7 @@ def test_models_match_head(alembic_engine):
 
 
 def test_rows_survive_the_internal_description_revision(alembic_engine):
-    before = script_directory().get_revision(INTERNAL_DESCRIPTION_REV).down_revision
+    before = script_directory(MIGRATIONS_DIR).get_revision(INTERNAL_DESCRIPTION_REV).down_revision
     _run(alembic_engine, command.upgrade, before)
     with alembic_engine.begin() as connection:
         user_id = connection.execute(

@@ -7,10 +7,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from app.schema import ledger
-from app.schema.checksum import normalise_sql, render_checksums, source_checksum, sql_checksum
-from app.schema.review.render import render
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.ledger import recorder as ledger
+from safemigrate.ledger.checksum import normalise_sql, render_checksums, source_checksum, sql_checksum
+from safemigrate.review.render import render
+from safemigrate.state import script_directory
 from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, copy_migrations, plant
 
@@ -25,7 +26,7 @@ def test_upgrade_records_each_revision_in_its_own_transaction(make_database, mon
     engine = sa.create_engine(make_database())
     try:
         run_alembic(engine, command.upgrade, "head")
-        scripts = script_directory()
+        scripts = script_directory(MIGRATIONS_DIR)
         order = [s.revision for s in reversed(list(scripts.walk_revisions()))]
         assert rows(engine) == [(r, "upgrade") for r in order]
         with engine.connect() as connection:
@@ -87,4 +88,4 @@ def test_a_revision_that_cannot_render_offline_gets_its_source_checksum(tmp_path
     path = next((directory / "versions").glob("*py0000000001*"))
     assert checksums["py0000000001"] == source_checksum(path)
     assert checksums["after0000001"].startswith("sql:")
-    assert checksums[HEAD] == render_checksums(script_directory())[HEAD]
+    assert checksums[HEAD] == render_checksums(script_directory(MIGRATIONS_DIR))[HEAD]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.schema.lint import LintError, MigrationLinter
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.review.newfiles import LintError, MigrationLinter
+from safemigrate.state import script_directory
 from tests.cli_helpers import assert_clean_failure, flask
 from tests.schema.planting import plant
 
@@ -210,7 +211,7 @@ def test_status_marks_applied_and_pending_revisions(engine, database_url, direct
     assert pending.startswith("[ ] ")
     assert "add z (head)" in pending
     assert "lint: ok" in pending
-    applied = len(list(script_directory().walk_revisions()))
+    applied = len(list(script_directory(MIGRATIONS_DIR).walk_revisions()))
     assert f"{applied} applied, 1 pending" in result.stdout
 
 

@@ -116,7 +116,7 @@ def index_exists(engine, name: str) -> bool:
 def test_a_partly_committed_revision_is_reported_exactly(engine, database_url, tmp_path):
     directory = copy_migrations(tmp_path)
     plant(
-        directory, "e1mixed", upgrade=MIXED, message="mixes steps", preamble="from app.schema import safe\n"
+        directory, "e1mixed", upgrade=MIXED, message="mixes steps", preamble="from safemigrate import safe\n"
     )
     # A generous lock_timeout: this test is about the failure, not about lock contention.
     result = runner("--directory", str(directory), "--lock-timeout", "20000", database_url=database_url)
@@ -152,7 +152,7 @@ def test_a_revision_with_idempotent_steps_reruns_after_failing_at_any_point(engi
         if fail_at == "at_the_end":
             op.execute("SELECT 1/0")
     """
-    plant(directory, "e2rerun", upgrade=body, preamble="from app.schema import safe\n")
+    plant(directory, "e2rerun", upgrade=body, preamble="from safemigrate import safe\n")
     for point in ("after_plain", "after_index", "at_the_end"):
         failed = runner(
             "--directory", str(directory), "--lock-timeout", "20000", database_url=database_url, FAIL_AT=point

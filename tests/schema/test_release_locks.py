@@ -9,7 +9,7 @@ import time
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.release_lock import ADVISORY_LOCK_KEY
+from safemigrate.release.lock import ADVISORY_LOCK_KEY
 from tests.cli_helpers import assert_clean_failure, flask
 from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, copy_migrations, plant

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from alembic import command
 
-from app.schema.review.rerunnable import not_rerunnable
-from app.schema.state import offline_sql, script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.review.rerunnable import not_rerunnable
+from safemigrate.state import offline_sql, script_directory
 from tests.schema.planting import HEAD, copy_migrations, plant
 
 OFFLINE_URL = "postgresql+psycopg2://offline@localhost/offline"
-SAFE = "from app.schema import safe\n"
+SAFE = "from safemigrate import safe\n"
 
 
 def rendered(directory, revision: str, down: str = HEAD) -> str:
@@ -85,13 +86,14 @@ def test_flags_only_plain_steps_committed_before_later_work(tmp_path, upgrade, f
 
 
 def test_the_projects_own_revisions_are_rerunnable():
-    scripts = script_directory()
+    scripts = script_directory(MIGRATIONS_DIR)
     for script in scripts.walk_revisions():
         down = script.down_revision or "base"
         sql = offline_sql(
             command.upgrade,
             f"{down}:{script.revision}" if script.down_revision else script.revision,
             url=OFFLINE_URL,
+            directory=MIGRATIONS_DIR,
         )
         assert not_rerunnable(sql) == [], script.revision
 

@@ -1,4 +1,4 @@
-"""The zero-downtime helpers (app/schema/safe/), run by the release runner on real PostgreSQL."""
+"""The zero-downtime helpers (safemigrate/safe/), run by the release runner on real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.lint import MigrationLinter
-from app.schema.review.render import OFFLINE_URL
-from app.schema.state import offline_sql
+from safemigrate.review.newfiles import MigrationLinter
+from safemigrate.review.render import OFFLINE_URL
+from safemigrate.state import offline_sql
 from tests.cli_helpers import spawn
 from tests.db_helpers import run_alembic
 from tests.schema.planting import HEAD, plant
@@ -295,7 +295,7 @@ def test_enum_helpers(engine, database_url, directory, caplog):
         )
     assert labels == ["draft", "published", "archived"]
 
-    with caplog.at_level(logging.INFO, logger="app.schema.safe"):
+    with caplog.at_level(logging.INFO, logger="safemigrate.safe"):
         run_alembic(engine, command.downgrade, HEAD, directory=directory)
     assert "enum type item_status kept: 1 column(s) still use it" in caplog.text
     with engine.connect() as connection:

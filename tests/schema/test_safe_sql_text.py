@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.review.render import OFFLINE_URL
-from app.schema.state import offline_sql
+from safemigrate.review.render import OFFLINE_URL
+from safemigrate.state import offline_sql
 from tests.schema.planting import HEAD, plant
 from tests.schema.safe_helpers import SAFE, constraints_of, runner, seed_items
 

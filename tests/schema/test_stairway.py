@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from app.schema.stairway import StairwayError, walk_stairway
+from safemigrate.testing.stairway import StairwayError, walk_stairway
 from tests.schema.planting import HEAD, copy_migrations, plant
 
 

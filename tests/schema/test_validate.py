@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 
-from app.schema import ledger
-from app.schema.validate import validate
+from safemigrate.ledger import recorder as ledger
+from safemigrate.ledger.validate import validate
 from tests.cli_helpers import assert_clean_failure, flask, run
 from tests.conftest import upgrade
 from tests.schema.planting import HEAD, copy_migrations, plant

@@ -75,7 +75,7 @@ def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migra
     text = path.read_text()
     column = "sa.Column('priority', sa.Integer(), nullable=False)"
     assert f"safe.add_not_null_column('items', {column}, backfill=\"'0'\")" in text
-    assert "from app.schema import safe" in text
+    assert "from safemigrate import safe" in text
     output = result.stdout + result.stderr
     assert "setup plugin" not in output and "INFO" not in output, output
     assert "Detected added column 'items.priority'" in output

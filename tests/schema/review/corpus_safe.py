@@ -116,21 +116,21 @@ SAFE = [
         None,
         'safe.backfill_in_batches("items", "description = \'\'", "description IS NULL")',
         "pass",
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case(
         "create-index-concurrently",
         None,
         'safe.create_index_concurrently("ix_items_title", "items", ["title"])',
         'safe.drop_index_concurrently("ix_items_title", "items")',
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case(
         "add-not-null-column-helper",
         None,
         'safe.add_not_null_column("items", sa.Column("priority", sa.Integer()), backfill="0")',
         'op.drop_column("items", "priority")',
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case(
         "unique-constraint-using-index",
@@ -160,7 +160,7 @@ SAFE = [
         None,
         'safe.set_not_null("items", "description")',
         'op.alter_column("items", "description", nullable=True, existing_type=sa.Text())',
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case(
         "enum-type-and-column",
@@ -275,7 +275,7 @@ SAFE = [
         None,
         'safe.drop_index_concurrently("ix_items_owner_id", "items")',
         'safe.create_index_concurrently("ix_items_owner_id", "items", ["owner_id"])',
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case("placeholder", None, "pass", "pass"),
     Case(
@@ -290,7 +290,7 @@ SAFE = [
         'safe.add_enum_value("item_status", "archived")\n'
         + sql("UPDATE items SET status = 'archived' WHERE id = 1"),
         setup=(STATUS_COLUMN,),
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
         fails="",
     ),
     Case(
@@ -344,7 +344,7 @@ SAFE = [
         'op.add_column("items", sa.Column("editor_id", sa.Integer()), if_not_exists=True)\n'
         'safe.create_foreign_key("fk_items_editor_id_users", "items", "users", ["editor_id"], ["id"])',
         'op.drop_column("items", "editor_id")',
-        preamble="from app.schema import safe",
+        preamble="from safemigrate import safe",
     ),
     Case(
         "check-validated-in-the-next-revision",

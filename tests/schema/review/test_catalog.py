@@ -6,8 +6,8 @@ import ast
 import re
 from pathlib import Path
 
-from app.schema import review
-from app.schema.review import RULES
+from safemigrate import review
+from safemigrate.review import RULES
 from tests.cli_helpers import PROJECT_ROOT
 
 GUIDE = (PROJECT_ROOT / "MIGRATIONS.md").read_text()

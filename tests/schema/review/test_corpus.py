@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from app.schema.review import MigrationLinter, format_report
+from safemigrate.review import MigrationLinter, format_report
 from tests.db_helpers import run_alembic
 from tests.schema.planting import copy_migrations
 from tests.schema.review.corpus import plant_case

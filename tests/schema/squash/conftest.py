@@ -13,9 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
-from app.schema.squash.build import SquashResult, squash
-from app.schema.state import MIGRATIONS_DIR, alembic_config, run_scripts
 from bench.history import build_history, synthetic_revision_id
+from config import MIGRATIONS_DIR
+from safemigrate.squash.build import SquashResult, squash
+from safemigrate.state import alembic_config, run_scripts
 
 SYNTHETIC = 12
 # Squash the project's revisions and synthetic 0..8; synthetic 9..11 stay after the squash.

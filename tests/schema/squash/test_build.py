@@ -14,13 +14,14 @@ from pytest_alembic import Config as PytestAlembicConfig
 from pytest_alembic import runner
 from pytest_alembic import tests as standard
 
-from app.schema import ledger
-from app.schema.catalog import compare, schema_text
-from app.schema.cli import lint_command
-from app.schema.squash import build
-from app.schema.squash.plan import SquashRefused
-from app.schema.state import MIGRATIONS_DIR, alembic_config
 from bench.history import build_history, synthetic_revision_id
+from config import MIGRATIONS_DIR
+from safemigrate.cli import lint_command
+from safemigrate.ledger import recorder as ledger
+from safemigrate.snapshot.dump import compare, schema_text
+from safemigrate.squash import build
+from safemigrate.squash.plan import SquashRefused
+from safemigrate.state import alembic_config
 from tests.schema.squash.conftest import SYNTHETIC, TARGET, migrate
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.schema.state import script_directory
+from config import MIGRATIONS_DIR
+from safemigrate.state import script_directory
 from tests.cli_helpers import run
 from tests.project_copy import copy_project
 from tests.schema.squash.conftest import current, migrate
@@ -16,7 +17,7 @@ def test_make_squash_replaces_the_history_and_the_result_upgrades(
     tmp_path, empty_database_url, make_database
 ):
     project = copy_project(tmp_path / "project")
-    head = script_directory().get_current_head()
+    head = script_directory(MIGRATIONS_DIR).get_current_head()
 
     usage = make(project, "squash", database_url=empty_database_url)
     assert usage.returncode == 2 and "usage: make squash rev=<B>" in usage.stderr
@@ -29,7 +30,7 @@ def test_make_squash_replaces_the_history_and_the_result_upgrades(
     versions = sorted(p.name for p in (project / "migrations" / "versions").glob("*.py"))
     assert len(versions) == 1 and versions[0].endswith(f"_{head}_squash_the_first_revisions.py")
     assert len(list((project / "migrations" / "squashed" / head).glob("*.py"))) == len(
-        list(script_directory().walk_revisions())
+        list(script_directory(MIGRATIONS_DIR).walk_revisions())
     )
 
     url = make_database()

@@ -11,10 +11,10 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from app import create_app
-from app.schema.catalog import compare
-from app.schema.squash import cli as squash_cli
-from app.schema.squash.cli import guard_upgrade
-from app.schema.squash.guard import replaced_by_squash, squash_refusal
+from safemigrate.cli import squash as squash_cli
+from safemigrate.cli.squash import guard_upgrade
+from safemigrate.snapshot.dump import compare
+from safemigrate.squash.guard import replaced_by_squash, squash_refusal
 from tests.cli_helpers import assert_clean_failure, run
 from tests.db_helpers import config_for
 from tests.schema.squash.conftest import BEYOND, PART_WAY, PROJECT_REVISIONS, TARGET, current, migrate

@@ -9,8 +9,8 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from app import create_app
-from app.schema.squash.plan import SquashRefused, plan_squash
 from bench.history import build_history, synthetic_revision_id
+from safemigrate.squash.plan import SquashRefused, plan_squash
 from tests.db_helpers import config_for
 from tests.schema.squash.conftest import PROJECT_REVISIONS
 
@@ -19,7 +19,7 @@ REVISION = '''"""{message}"""
 import sqlalchemy as sa
 from alembic import op
 
-from app.schema import safe
+from safemigrate import safe
 
 revision = "{revision}"
 down_revision = {down!r}

@@ -1,0 +1,34 @@
+"""Autogenerate that writes the revision you can ship, on Alembic's documented hooks.
+
+- comparators.py: what stock autogenerate misses (enum values, serial sequences), as
+  an Alembic plugin; CHECK constraints by Alembic's opt-in plugin;
+- rewriter.py: process_revision_directives, every operation on an existing table in its safe form;
+- renderers.py: those operations as readable `safe.…` calls;
+- questioner.py and answers.py: renames and backfill values, asked or given as options;
+- cli.py: `flask db migrate` with --rename and --backfill.
+
+`context_options()` is what migrations/env.py hands to Alembic's context.configure().
+"""
+
+from __future__ import annotations
+
+from safemigrate.autogenerate import comparators, renderers  # noqa: F401  (register the plugin, the renderers)
+from safemigrate.autogenerate.enums import same_enum_type
+from safemigrate.autogenerate.rewriter import process_revision_directives
+
+PLUGINS = ["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname", comparators.PLUGIN]
+
+
+def context_options(then=None) -> dict:
+    """Options for context.configure(); `then` runs after the rewriter (e.g. skip an empty revision)."""
+
+    def directives(context, revision, directives_):
+        process_revision_directives(context, revision, directives_)
+        if then is not None:
+            then(context, revision, directives_)
+
+    return {
+        "autogenerate_plugins": PLUGINS,
+        "process_revision_directives": directives,
+        "compare_type": same_enum_type,
+    }

@@ -1,0 +1,127 @@
+"""How the safe operations read in a revision file: one `safe.…` call each, not a wall of SQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import render
+from alembic.autogenerate.api import AutogenContext
+from alembic.operations import ops as alembic_ops
+
+from safemigrate.autogenerate import ops
+
+IMPORT = "from safemigrate import safe"
+
+
+def _call(context: AutogenContext, function: str, *args, **kwargs) -> str:
+    context.imports.add(IMPORT)
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items() if v not in (None, False, {})]
+    return f"safe.{function}({', '.join(parts)})"
+
+
+@render.renderers.dispatch_for(ops.CreateIndexConcurrently)
+def _create_index(context, op):
+    # Alembic's own helpers write the columns and options: expressions become sa.literal_column(...),
+    # a partial index's WHERE becomes sa.text(...), as in the op.create_index they replace.
+    index = alembic_ops.CreateIndexOp(
+        op.name, op.table_name, op.columns, unique=op.unique, **op.kw
+    ).to_index()
+    columns = ", ".join(render._get_index_rendered_expressions(index, context))
+    options = [
+        *(["unique=True"] if op.unique else []),
+        *render._render_dialect_kwargs_items(context, index.dialect_kwargs),
+    ]
+    context.imports.add(IMPORT)
+    arguments = ", ".join([repr(op.name), repr(op.table_name), f"[{columns}]", *options])
+    return f"safe.create_index_concurrently({arguments})"
+
+
+@render.renderers.dispatch_for(ops.DropIndexConcurrently)
+def _drop_index(context, op):
+    return _call(context, "drop_index_concurrently", op.name, op.table_name)
+
+
+@render.renderers.dispatch_for(ops.CreateUniqueConstraint)
+def _unique(context, op):
+    return _call(context, "create_unique_constraint", op.name, op.table_name, op.columns)
+
+
+@render.renderers.dispatch_for(ops.CreateForeignKey)
+def _foreign_key(context, op):
+    return _call(
+        context,
+        "create_foreign_key",
+        op.name,
+        op.source_table,
+        op.referent_table,
+        op.local_cols,
+        op.remote_cols,
+        ondelete=op.ondelete,
+        onupdate=op.onupdate,
+    )
+
+
+@render.renderers.dispatch_for(ops.CreateCheckConstraint)
+def _check(context, op):
+    return _call(context, "create_check_constraint", op.name, op.table_name, op.condition)
+
+
+@render.renderers.dispatch_for(ops.SetNotNull)
+def _set_not_null(context, op):
+    return _call(context, "set_not_null", op.table_name, op.column_name)
+
+
+@render.renderers.dispatch_for(ops.AddNotNullColumn)
+def _add_not_null_column(context, op):
+    context.imports.add(IMPORT)
+    column = render._render_column(op.column, context)
+    return f"safe.add_not_null_column({op.table_name!r}, {column}, backfill={op.backfill!r})"
+
+
+@render.renderers.dispatch_for(ops.CreateEnum)
+def _create_enum(context, op):
+    return _call(context, "create_enum", op.name, op.values, schema=op.schema)
+
+
+@render.renderers.dispatch_for(ops.DropEnumIfUnused)
+def _drop_enum(context, op):
+    return _call(context, "drop_enum_if_unused", op.name, schema=op.schema)
+
+
+@render.renderers.dispatch_for(ops.AddEnumValue)
+def _add_enum_value(context, op):
+    return _call(context, "add_enum_value", op.name, op.value, after=op.after, schema=op.schema)
+
+
+@render.renderers.dispatch_for(ops.KeepEnumValue)
+def _keep_enum_value(context, op):
+    return _call(context, "keep_enum_value", op.name, op.value, schema=op.schema)
+
+
+@render.renderers.dispatch_for(ops.AlterSequenceType)
+def _alter_sequence(context, op):
+    return f"op.execute({f'ALTER SEQUENCE {op.sequence} AS {op.new_type}'!r})"
+
+
+@render.renderers.dispatch_for(ops.NeedsReview)
+def _needs_review(context, op):
+    lines = [f"# REVIEW: {line}" for line in op.message.splitlines()]
+    return "\n".join(["# " + "-" * 60, *lines, "# " + "-" * 60, "pass  # REVIEW: written by hand, see above"])
+
+
+@render.renderers.dispatch_for(ops.RenameColumn)
+def _rename_column(context, op):
+    return f"op.alter_column({op.table_name!r}, {op.old_name!r}, new_column_name={op.new_name!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameTable)
+def _rename_table(context, op):
+    return f"op.rename_table({op.old_name!r}, {op.new_name!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameIndex)
+def _rename_index(context, op):
+    return f"op.execute({f'ALTER INDEX {op.old_name} RENAME TO {op.new_name}'!r})"
+
+
+@render.renderers.dispatch_for(ops.RenameConstraint)
+def _rename_constraint(context, op):
+    return f"op.execute({f'ALTER TABLE {op.table_name} RENAME CONSTRAINT {op.old_name} TO {op.new_name}'!r})"

@@ -1,0 +1,49 @@
+"""What the `flask db` commands take from the Flask app that runs them.
+
+The toolkit imports nothing of the app: the database and the migrations folder come from
+Flask-Migrate's extension (`current_app.extensions["migrate"]`), and a development-only scratch
+server (for `flask db drift` when the role may not create databases) from
+`current_app.extensions[SCRATCH_SERVER]`, which only a development host sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy.engine import URL, Engine
+
+# The key a host sets in app.extensions to a callable returning a context manager that yields the
+# URL of a throwaway server's maintenance database (development only; production sets nothing).
+SCRATCH_SERVER = "safemigrate.scratch_server"
+ScratchServer = Callable[[], AbstractContextManager[URL]]
+
+
+def _migrate():
+    try:
+        return current_app.extensions["migrate"]
+    except KeyError:
+        raise click.ClickException(
+            "Flask-Migrate is not initialised on this app (Migrate(app, db))"
+        ) from None
+
+
+def engine() -> Engine:
+    """The app's database engine, as Flask-Migrate was given it."""
+    return _migrate().db.engine
+
+
+def migrations_directory(given: str | None = None) -> Path:
+    """The migrations folder: the command's --directory, else the one Flask-Migrate was given."""
+    return Path(given) if given else Path(_migrate().directory)
+
+
+def scratch_server() -> ScratchServer | None:
+    return current_app.extensions.get(SCRATCH_SERVER)
+
+
+def instance_path() -> Path:
+    return Path(current_app.instance_path)

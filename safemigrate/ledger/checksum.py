@@ -1,0 +1,131 @@
+"""What a revision does, as a checksum: of its rendered SQL, or of its source when it cannot render.
+
+The SQL comes from the review's renderer (safemigrate/review/render.py): one offline (`--sql`) pass
+over the revisions with the caller's parsed ScriptDirectory, sliced per revision. Each slice is
+normalised with PostgreSQL's own scanner (pglast): comments and
+whitespace do not count, and neither do the transaction brackets and the `alembic_version`
+bookkeeping, which depend on where the revision sits rather than on what it does.
+
+A revision whose Python cannot render offline (it raises) gets a checksum of its source's
+syntax tree instead (docstrings and comments excluded). Checksums carry their kind as a prefix
+(`sql:` / `py:`), so the two never compare equal by accident.
+
+Alembic's `context` and `op` are module-level proxies: rendering while an online migration is
+in progress would clobber them, so `render_checksums` puts the caller's proxy back afterwards.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+from pathlib import Path
+
+from alembic import context as alembic_context
+from alembic.script import ScriptDirectory
+from pglast import parser as pg_parser
+
+_BOOKKEEPING = ("BEGIN", "COMMIT")
+
+
+def normalise_sql(sql: str) -> str:
+    """The statements of `sql`, one per line, tokens joined by one space, comments dropped."""
+    try:
+        tokens = pg_parser.scan(sql)
+    except pg_parser.ParseError:
+        return " ".join(sql.split())  # an unterminated literal: whitespace-only normalisation
+    statements, current = [], []
+    for token in tokens:
+        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        # '%%' counts as '%': until 2026-11-24 the offline pass printed every % doubled, and the
+        # checksums recorded then must still match the same revisions.
+        text = sql[token.start : token.end + 1].replace("%%", "%")
+        if text == ";":
+            statements.append(current)
+            current = []
+        else:
+            current.append(text)
+    statements.append(current)
+    kept = []
+    for words in statements:
+        line = " ".join(words)
+        if not line or line.upper() in _BOOKKEEPING or _is_version_table(words):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _is_version_table(words: list[str]) -> bool:
+    """Alembic's own statements on alembic_version (CREATE/INSERT INTO/UPDATE/DELETE FROM/DROP)."""
+    return any(word.lower() == "alembic_version" for word in words[1:3])
+
+
+def sql_checksum(sql: str) -> str:
+    return "sql:" + hashlib.sha256(normalise_sql(sql).encode()).hexdigest()
+
+
+def source_checksum(path: str | Path) -> str:
+    """Checksum of a revision file's syntax tree, without docstrings (comments are not in it)."""
+    tree = ast.parse(Path(path).read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and _is_docstring(body[0]):
+            body.pop(0)
+    return "py:" + hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def render_checksums(
+    scripts: ScriptDirectory, destination: str = "heads", starting_rev: str | tuple | None = None
+) -> dict[str, str]:
+    """{revision: checksum} for the upgrades after `starting_rev` (None: base) up to `destination`.
+
+    One offline pass; a revision that cannot render gets its source checksum and the pass resumes
+    after it. Safe to call while an online migration is running (its `context` proxy is restored).
+    """
+    saved = getattr(alembic_context, "_proxy", None)
+    # The offline pass would log "Running upgrade A -> B" for revisions that are not being run.
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    was_disabled, migration_log.disabled = migration_log.disabled, True
+    try:
+        return _render(scripts, destination, starting_rev)
+    finally:
+        migration_log.disabled = was_disabled
+        if saved is not None:
+            saved._install_proxy()
+
+
+def _render(scripts: ScriptDirectory, destination: str, starting_rev) -> dict[str, str]:
+    """The review's one-pass offline renderer (safemigrate/review/render.py), checksummed."""
+    from safemigrate.review.render import render
+
+    rendered = render(scripts, Path(scripts.dir), "upgrade", starting_rev, destination)
+    checksums = {revision: sql_checksum(sql) for revision, sql in rendered.sql.items()}
+    for revision in rendered.failed:
+        checksums[revision] = source_checksum(scripts.get_revision(revision).path)
+    return checksums
+
+
+def checksum_of(scripts: ScriptDirectory, revision: str) -> str:
+    """The checksum of one revision, rendered on its own (from its down revisions to it).
+
+    Also restores Alembic's `op` proxy, so it can run between two steps of an online migration.
+    """
+    from alembic import op
+
+    script = scripts.get_revision(revision)
+    saved_op = getattr(op, "_proxy", None)
+    try:
+        found = render_checksums(scripts, script.revision, script._versioned_down_revisions or None)
+    finally:
+        if saved_op is not None:
+            saved_op._install_proxy()
+    return found.get(script.revision) or source_checksum(script.path)

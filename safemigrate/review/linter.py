@@ -1,0 +1,141 @@
+"""MigrationLinter: which revisions, rendered how, reviewed in what order."""
+
+from __future__ import annotations
+
+import ast as pyast
+from pathlib import Path
+
+from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+
+from safemigrate.errors import EXIT_USAGE, SafeMigrateError
+from safemigrate.review.history import NeedHistory, Schema
+from safemigrate.review.render import Rendered, one_line, render
+from safemigrate.review.report import RevisionReport, apply_acks
+from safemigrate.review.revision import review_revision
+
+
+class LintError(SafeMigrateError):
+    """Lint cannot run (bad range, unloadable scripts); the message is one line."""
+
+    exit_code = EXIT_USAGE
+
+
+class MigrationLinter:
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+        if not (self.directory / "env.py").is_file():
+            raise LintError(f"no migration scripts in {self.directory}")
+        self.scripts = ScriptDirectory(str(self.directory))
+
+    # -- choosing revisions --------------------------------------------------------------------
+    def select(self, spec: str | None = None) -> list[Script]:
+        """Revisions, oldest first: all; `REV`; `A:B` (after A up to B); or a revision file path."""
+        try:
+            if not spec:
+                return self.history()
+            if spec.endswith(".py"):
+                return [self._script_for_file(Path(spec))]
+            if ":" in spec:
+                lower, upper = spec.split(":", 1)
+                return list(reversed(list(self.scripts.iterate_revisions(upper or "heads", lower or "base"))))
+            script = self.scripts.get_revision(spec)
+        except (CommandError, RevisionError) as exc:
+            raise LintError(f"unknown revision range {spec!r}: {exc}") from None
+        except LintError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (a revision file that does not even load)
+            raise LintError(f"cannot load the revisions in {self.directory}: {one_line(exc)}") from None
+        if script is None:
+            raise LintError(f"unknown revision {spec!r}")
+        return [script]
+
+    def history(self) -> list[Script]:
+        try:
+            return list(reversed(list(self.scripts.walk_revisions())))
+        except (CommandError, RevisionError) as exc:
+            raise LintError(f"the revision history is broken: {one_line(exc)}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise LintError(f"cannot load the revisions in {self.directory}: {one_line(exc)}") from None
+
+    def _script_for_file(self, path: Path) -> Script:
+        resolved = path.resolve()
+        for script in self.scripts.walk_revisions():
+            if Path(script.path).resolve() == resolved:
+                return script
+        raise LintError(f"{path} is not a revision in {self.directory}")
+
+    # -- linting -------------------------------------------------------------------------------
+    def lint(self, scripts: list[Script]) -> list[RevisionReport]:
+        """One report per revision in `scripts`. One revision alone is rendered alone, unless an
+        exemption needs the history before it; otherwise the whole history is rendered once."""
+        if len(scripts) == 1:
+            try:
+                return [self._lint_alone(scripts[0])]
+            except NeedHistory:
+                pass
+        wanted = {s.revision for s in scripts}
+        reports = {r.script.revision: r for r in self._lint_history(wanted)}
+        return [reports[s.revision] for s in scripts]
+
+    def _lint_alone(self, script: Script) -> RevisionReport:
+        down = script.down_revision
+        if isinstance(down, tuple | list):  # a merge revision: no SQL of its own
+            up, back = Rendered({script.revision: ""}), Rendered({script.revision: ""})
+        else:
+            up = render(self.scripts, self.directory, "upgrade", down, script.revision)
+            back = render(self.scripts, self.directory, "downgrade", script.revision, down or "base")
+        return self._report(script, up, back, Schema(partial=True))
+
+    def _lint_history(self, wanted: set[str]) -> list[RevisionReport]:
+        up = render(self.scripts, self.directory, "upgrade", None, "heads")
+        heads = self.scripts.get_heads()
+        if len(heads) == 1:
+            back = render(self.scripts, self.directory, "downgrade", heads[0], "base")
+        else:
+            back = Rendered()
+            for script in self.history():
+                down = script.down_revision
+                below = down if isinstance(down, str) else "base"
+                one = render(self.scripts, self.directory, "downgrade", script.revision, below)
+                back.sql.update(one.sql)
+                back.failed.update(one.failed)
+        schema = Schema()
+        reports = []
+        for script in self.history():
+            report = self._report(script, up, back, schema, keep=script.revision in wanted)
+            if report is not None:
+                reports.append(report)
+        return reports
+
+    def _report(
+        self, script, up: Rendered, back: Rendered, schema: Schema, keep=True
+    ) -> RevisionReport | None:
+        rev = script.revision
+        source = Path(script.path).read_text()
+        findings = review_revision(
+            script,
+            _downgrade_is_empty(source),
+            (up.sql.get(rev, ""), up.failed.get(rev)),
+            (back.sql.get(rev, ""), back.failed.get(rev)),
+            schema,
+            keep=keep,
+        )
+        return RevisionReport(script, apply_acks(findings, source)) if keep else None
+
+
+def _downgrade_is_empty(source: str) -> bool:
+    """downgrade() does nothing (only pass, docstrings, ...)."""
+    try:
+        tree = pyast.parse(source)
+    except SyntaxError:
+        return False
+    for node in tree.body:
+        if isinstance(node, pyast.FunctionDef) and node.name == "downgrade":
+            return all(
+                isinstance(s, pyast.Pass)
+                or (isinstance(s, pyast.Expr) and isinstance(s.value, pyast.Constant))
+                for s in node.body
+            )
+    return True

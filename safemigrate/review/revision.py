@@ -1,0 +1,157 @@
+"""One revision's review: its upgrade SQL (errors), its downgrade SQL (warnings), its file."""
+
+from __future__ import annotations
+
+from alembic.script import Script
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from safemigrate.review.history import Schema
+from safemigrate.review.report import ERROR, WARNING, Finding, revision_message
+from safemigrate.review.rerunnable import committed_early, concurrent_build, one_line
+from safemigrate.review.rulebook import RULES
+from safemigrate.review.rules import Context, check
+from safemigrate.review.sql import Statement, statements
+
+GUARD = (
+    "guard online-only code (reading rows, get_bind()) with `if not op.get_context().as_sql:` so that "
+    "`flask db upgrade --sql` renders the rest; see MIGRATIONS.md, Data migrations"
+)
+_DATA_LOSS = {"ban-drop-column", "ban-drop-table", "ban-truncate"}
+# Statements that need no undo: data changes, maintenance, validation, enum values PostgreSQL cannot drop.
+_NO_UNDO = (
+    ast.UpdateStmt,
+    ast.DeleteStmt,
+    ast.InsertStmt,
+    ast.SelectStmt,
+    ast.VacuumStmt,
+    ast.ReindexStmt,
+    ast.ClusterStmt,
+    ast.RefreshMatViewStmt,
+    ast.AlterEnumStmt,
+    ast.LockStmt,
+    ast.TruncateStmt,
+    ast.CommentStmt,
+    ast.VariableSetStmt,
+)
+
+
+def review_revision(
+    script: Script,
+    downgrade_empty: bool,
+    upgrade: tuple[str, str | None],
+    downgrade: tuple[str, str | None],
+    schema: Schema,
+    *,
+    keep: bool = True,
+) -> list[Finding]:
+    """Findings for `script`; `schema` is the history before it, and is advanced past it."""
+    up_sql, up_error = upgrade
+    up = statements(up_sql)
+    if not keep:
+        for statement in up:
+            if statement.node is not None:
+                schema.apply(statement)
+        return []
+    findings = []
+    if not revision_message(script):
+        findings.append(
+            _finding(
+                "missing-message",
+                ERROR,
+                "the revision has no message",
+                fix='give it one: flask db migrate -m "what changed"',
+            )
+        )
+    if up_error:
+        findings.append(
+            _finding(
+                "offline-render-failed",
+                ERROR,
+                f"upgrade() raised while rendering its SQL offline ({up_error}); nothing in it was reviewed",
+                fix=GUARD,
+            )
+        )
+    ctx = Context(schema)
+    for statement in up:
+        check(statement, ctx)
+    findings += ctx.findings
+    if not up_error:
+        findings += _rerun_findings(up)
+    if downgrade_empty and not up_error and any(_needs_undo(s) for s in up):
+        findings.append(
+            _finding(
+                "empty-downgrade",
+                ERROR,
+                "upgrade() changes the schema but downgrade() does nothing",
+                fix="write the downgrade, or acknowledge that the revision is "
+                "irreversible and why (# lint-ack: empty-downgrade: <why>)",
+            )
+        )
+    findings += _downgrade_findings(downgrade, schema)
+    return findings
+
+
+def _rerun_findings(up: list[Statement]) -> list[Finding]:
+    """Steps committed before later work, and concurrent builds a failed attempt would trip up: after a
+    failure, the revision cannot run again (safemigrate/review/rerunnable.py)."""
+    return [
+        _finding(
+            "not-rerunnable",
+            ERROR,
+            "a failed CREATE INDEX CONCURRENTLY leaves an INVALID index of that name: running the revision "
+            "again fails on it, or with IF NOT EXISTS keeps an index that is never used"
+            if concurrent_build(step.node)
+            else "this step is committed before later work (by a safe helper's or an autocommit block): if "
+            "the revision fails after it, running it again fails here (the step stays applied, "
+            "alembic_version does not move)",
+            sql=one_line(step),
+            fix="safe.create_index_concurrently (it drops an INVALID leftover first), or DROP INDEX "
+            "CONCURRENTLY IF EXISTS of the same name just before the build"
+            if concurrent_build(step.node)
+            else "put the helper first and this step after it, write the step idempotently (IF [NOT] "
+            "EXISTS, if_not_exists=True), use the safe helper that does it (it skips what is done), or "
+            "split the revision in two",
+        )
+        for step in committed_early(up)
+    ]
+
+
+def _downgrade_findings(downgrade: tuple[str, str | None], schema: Schema) -> list[Finding]:
+    sql, error = downgrade
+    if error:
+        return [
+            _finding(
+                "offline-render-failed",
+                WARNING,
+                f"downgrade() raised while rendering its SQL offline ({error}); it was not reviewed",
+                fix=GUARD,
+            )
+        ]
+    ctx = Context(schema.fork())
+    for statement in statements(sql):
+        check(statement, ctx)
+    findings = []
+    for finding in ctx.findings:
+        finding.level = WARNING
+        if finding.rule in _DATA_LOSS:
+            finding.rule, finding.fix = "destructive-downgrade", "back up before downgrading production"
+            finding.message = "downgrading this revision destroys data: " + finding.message.split(", and")[0]
+        else:
+            finding.message = "downgrade: " + finding.message
+        findings.append(finding)
+    return findings
+
+
+def _needs_undo(statement: Statement) -> bool:
+    node = statement.node
+    if node is None or isinstance(node, _NO_UNDO):
+        return False
+    if isinstance(node, ast.AlterTableStmt):
+        return any(cmd.subtype != AlterTableType.AT_ValidateConstraint for cmd in node.cmds)
+    return True
+
+
+def _finding(rule: str, level: str, message: str, sql: str = "", fix: str = "") -> Finding:
+    assert rule in RULES, rule
+    return Finding(rule, level, message, sql=sql, fix=fix)

@@ -1,0 +1,227 @@
+"""The project's rules: what one statement does to a table in use, judged from its parse tree and
+from what the history built before it. Each finding says the PostgreSQL fact and the fix for that
+exact statement. ALTER TABLE's subcommands are in alter_table.py."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from safemigrate.review import enum_values
+from safemigrate.review.alter_table import alter_table
+from safemigrate.review.context import EXPAND_CONTRACT, SAFE, Context
+from safemigrate.review.sql import Statement, bounded, display, option_names, qualified, table_name
+
+_BLOCKING_LOCK_MODES = {5: "SHARE", 6: "SHARE ROW EXCLUSIVE", 7: "EXCLUSIVE", 8: "ACCESS EXCLUSIVE"}
+__all__ = ["Context", "check"]
+
+
+def check(statement: Statement, ctx: Context) -> None:
+    """Add the findings for `statement` to ctx, then record what it did (ctx.schema, ctx.created)."""
+    node = statement.node
+    if node is None:
+        ctx.report(
+            "sql-syntax-error",
+            statement,
+            f"PostgreSQL refuses this statement: {statement.error}",
+            "fix the SQL (op.execute) and run `flask db upgrade --sql` to see what is rendered",
+        )
+        return
+    if not statement.in_transaction:
+        ctx.added_here.clear()  # each statement outside a transaction block commits on its own
+        ctx.enum_values_added.clear()
+        ctx.enum_types_created.clear()
+    enum_values.used(statement, ctx)
+    handler = _HANDLERS.get(type(node))
+    if handler is not None:
+        handler(node, statement, ctx)
+    if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
+        target = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+        ctx.created.add(table_name(target))
+    ctx.schema.apply(statement)
+
+
+# -- other statements --------------------------------------------------------------------------
+def _index(node: ast.IndexStmt, statement: Statement, ctx: Context) -> None:
+    table = table_name(node.relation)
+    if node.concurrent and statement.in_transaction:
+        _in_transaction("CREATE INDEX CONCURRENTLY", statement, ctx)
+    elif not node.concurrent and ctx.existing(table):
+        name, cols = display(table), ", ".join(p.name or "<expression>" for p in node.indexParams)
+        unique = ", unique=True" if node.unique else ""
+        ctx.report(
+            "require-concurrent-index-creation",
+            statement,
+            f"CREATE INDEX blocks every write to {name} while the index builds",
+            f'safe.create_index_concurrently("{node.idxname}", "{name}", [{cols}]{unique}) ({SAFE})',
+        )
+
+
+def _drop(node: ast.DropStmt, statement: Statement, ctx: Context) -> None:
+    if node.removeType == ObjectType.OBJECT_INDEX and node.concurrent and statement.in_transaction:
+        _in_transaction("DROP INDEX CONCURRENTLY", statement, ctx)
+    if node.removeType != ObjectType.OBJECT_TABLE:
+        return
+    for names in node.objects:
+        table = qualified(names)
+        if ctx.existing(table):
+            ctx.report(
+                "ban-drop-table",
+                statement,
+                f"dropping {display(table)} loses its data, and the running release may still use it",
+                "stop using the table in one release; drop it in a later "
+                "one, after a backup (# lint-ack: ban-drop-table: <why>)",
+            )
+
+
+def _rename(node: ast.RenameStmt, statement: Statement, ctx: Context) -> None:
+    if node.relation is None or not ctx.existing(table_name(node.relation)):
+        return
+    name = display(table_name(node.relation))
+    if node.renameType == ObjectType.OBJECT_COLUMN:
+        ctx.report(
+            "renaming-column",
+            statement,
+            f"renaming {name}.{node.subname} to {node.newname} breaks "
+            "the running release, which still uses the old name",
+            EXPAND_CONTRACT.format(what=f"column {node.newname}"),
+        )
+    elif node.renameType == ObjectType.OBJECT_TABLE:
+        ctx.report(
+            "renaming-table",
+            statement,
+            f"renaming {name} to {node.newname} breaks the running release, which still uses the old name",
+            f"create a view {name} over the renamed "
+            "table for the running release, or expand/contract (a new table, write both, switch)",
+        )
+
+
+def _truncate(node: ast.TruncateStmt, statement: Statement, ctx: Context) -> None:
+    for relation in node.relations:
+        if ctx.existing(table_name(relation)):
+            ctx.report(
+                "ban-truncate",
+                statement,
+                f"TRUNCATE {display(table_name(relation))} deletes every row under an ACCESS EXCLUSIVE lock",
+                "delete what must go in batches "
+                "(autocommit_block, DELETE ... WHERE key IN (SELECT ... LIMIT n)), or acknowledge "
+                "it (# lint-ack: ban-truncate: <why the data may go>)",
+            )
+            return
+
+
+def _data_change(node, statement: Statement, ctx: Context) -> None:
+    table = table_name(node.relation)
+    if not ctx.existing(table) or (node.whereClause is not None and bounded(node.whereClause)):
+        return
+    verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
+    where = "in the migration's transaction" if statement.in_transaction else "in one statement"
+    fix = (
+        f'safe.backfill_in_batches("{display(table)}", "<set clause>", "<where>") ({SAFE}): short '
+        "transactions of 1000 rows"
+        if verb == "UPDATE"
+        else "delete in batches outside the transaction: with op.get_context().autocommit_block(): repeat "
+        "DELETE ... WHERE id IN (SELECT id ... LIMIT 1000) until no row goes"
+    )
+    ctx.report(
+        "unbatched-data-change",
+        statement,
+        f"{verb} on {display(table)} {where} holds the lock of every "
+        "row it touches until the end, blocking the release's writes to them",
+        fix,
+    )
+
+
+def _lock(node: ast.LockStmt, statement: Statement, ctx: Context) -> None:
+    mode = _BLOCKING_LOCK_MODES.get(node.mode)
+    tables = [table_name(r) for r in node.relations if ctx.existing(table_name(r))]
+    if mode and tables:
+        ctx.report(
+            "lock-table",
+            statement,
+            f"LOCK TABLE {', '.join(map(display, tables))} IN {mode} MODE "
+            "blocks writes until the revision commits",
+            "remove it: each statement takes the lock "
+            "it needs, and the release runner bounds the wait with lock_timeout",
+        )
+
+
+def _vacuum(node: ast.VacuumStmt, statement: Statement, ctx: Context) -> None:
+    tables = [table_name(r.relation) for r in node.rels or () if r.relation is not None]
+    if "full" in option_names(node.options) and any(ctx.existing(t) for t in tables or ["?.all"]):
+        which = ", ".join(map(display, tables)) or "every table"
+        ctx.report(
+            "vacuum-full",
+            statement,
+            f"VACUUM FULL rewrites {which} under an ACCESS EXCLUSIVE lock",
+            "leave it out of migrations; reclaim space online with pg_repack or pg_squeeze, "
+            "or in a maintenance window",
+        )
+    elif node.is_vacuumcmd and statement.in_transaction:
+        _in_transaction("VACUUM", statement, ctx)
+
+
+def _cluster(node: ast.ClusterStmt, statement: Statement, ctx: Context) -> None:
+    if node.relation is None or ctx.existing(table_name(node.relation)):
+        ctx.report(
+            "cluster",
+            statement,
+            "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock",
+            "leave it out of migrations; pg_repack --order-by does it online",
+        )
+
+
+def _reindex(node: ast.ReindexStmt, statement: Statement, ctx: Context) -> None:
+    if "concurrently" in option_names(node.params):
+        if statement.in_transaction:
+            _in_transaction("REINDEX CONCURRENTLY", statement, ctx)
+        return
+    ctx.report(
+        "reindex-without-concurrently",
+        statement,
+        "REINDEX blocks writes to the table (and reads through the index) while it rebuilds",
+        "REINDEX ... CONCURRENTLY, outside the transaction (with op.get_context().autocommit_block():)",
+    )
+
+
+def _refresh(node: ast.RefreshMatViewStmt, statement: Statement, ctx: Context) -> None:
+    view = table_name(node.relation)
+    if node.concurrent or not ctx.existing(view):
+        return
+    what = "empties it: reads fail until the next refresh" if node.skipData else "runs its query again"
+    ctx.report(
+        "refresh-materialized-view",
+        statement,
+        f"REFRESH MATERIALIZED VIEW {display(view)} holds an ACCESS EXCLUSIVE lock on it (no reads) "
+        f"while it {what}",
+        f"REFRESH MATERIALIZED VIEW CONCURRENTLY {display(view)} (reads go on; it needs a unique index on "
+        "the view), or leave the refresh to a scheduled job",
+    )
+
+
+def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
+    ctx.report(
+        "fails-in-transaction",
+        statement,
+        f"{what} cannot run inside a transaction block: the revision fails",
+        "run it outside the transaction: with op.get_context().autocommit_block(): (for an index, "
+        "safe.create_index_concurrently / safe.drop_index_concurrently do that and can run again)",
+    )
+
+
+_HANDLERS = {
+    ast.AlterTableStmt: alter_table,
+    ast.IndexStmt: _index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.TruncateStmt: _truncate,
+    ast.UpdateStmt: _data_change,
+    ast.DeleteStmt: _data_change,
+    ast.LockStmt: _lock,
+    ast.VacuumStmt: _vacuum,
+    ast.ClusterStmt: _cluster,
+    ast.ReindexStmt: _reindex,
+    ast.RefreshMatViewStmt: _refresh,
+    ast.AlterEnumStmt: enum_values.added,
+    ast.CreateEnumStmt: enum_values.created,
+}

@@ -1,0 +1,131 @@
+"""Where the database's schema stands against the code's migration scripts."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.engine import Connection
+
+
+@functools.cache
+def script_directory(directory: Path) -> ScriptDirectory:
+    """The revision scripts (parsed once per process: they do not change under a running app)."""
+    return ScriptDirectory(str(directory))
+
+
+def alembic_config(
+    connection: Connection | None = None,
+    *,
+    url: str | None = None,
+    directory: Path,
+    **attributes,
+) -> AlembicConfig:
+    """An Alembic config for the migration scripts in `directory`, usable without a Flask app.
+
+    Pass `connection` to run online against it, or `url` for offline (--sql) output.
+    """
+    config = AlembicConfig(str(Path(directory) / "alembic.ini"))
+    config.set_main_option("script_location", str(directory))
+    # The caller owns logging; env.py must not reconfigure it.
+    config.attributes.update(configure_logging=False, connection=connection, url=url, **attributes)
+    return config
+
+
+def run_scripts(
+    config: AlembicConfig,
+    scripts: ScriptDirectory,
+    direction: str,
+    destination: str,
+    *,
+    starting_rev: str | None = None,
+    sql: bool = False,
+    steps: Callable[[tuple[str, ...], MigrationContext], Iterable[MigrationStep]] | None = None,
+) -> None:
+    """`command.upgrade` / `command.downgrade` on an already parsed ScriptDirectory.
+
+    Alembic's commands build a new ScriptDirectory per call and so execute every revision file
+    again: called once per revision, a long history becomes quadratic. Callers that run many
+    steps (the release runner, the review, the stairway) parse once and pass `scripts` here.
+    `direction` is "upgrade" or "downgrade"; `starting_rev` is the offline (--sql) range start.
+    `steps(current_heads, context)`, when given, yields the steps to run instead of Alembic walking
+    the history to `destination`; as a generator, its code between two yields runs between two
+    revisions, after the first one's transaction committed (the release runner's hooks).
+    """
+    if direction not in ("upgrade", "downgrade"):
+        raise ValueError(f"direction must be upgrade or downgrade, not {direction!r}")
+    step = scripts._upgrade_revs if direction == "upgrade" else scripts._downgrade_revs
+
+    def revisions(rev, context):
+        return steps(rev, context) if steps is not None else step(destination, rev)
+
+    with EnvironmentContext(
+        config,
+        scripts,
+        fn=revisions,
+        as_sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=destination,
+    ):
+        scripts.run_env()
+
+
+def offline_sql(fn, revision_range: str, *, url: str, directory: Path) -> str:
+    """The SQL that `fn` (command.upgrade or command.downgrade) would run for `revision_range`,
+    rendered offline (`--sql`): nothing is applied and no connection is made."""
+    buffer = io.StringIO()
+    config = alembic_config(url=url, directory=directory)
+    config.output_buffer = buffer
+    fn(config, revision_range, sql=True)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    known: bool
+
+    @property
+    def at_head(self) -> bool:
+        return self.known and set(self.current) == set(self.heads)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the schema is not ready, or None when it is."""
+        if self.at_head:
+            return None
+        if not self.known:
+            return "database is at a revision this code does not know (database ahead of the code?)"
+        if not self.current:
+            return "database has no migrations applied"
+        return "database is behind the code's head: migrations are pending"
+
+
+def read_schema_state(connection: Connection, scripts: ScriptDirectory) -> SchemaState:
+    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    known = all(is_known_revision(scripts, rev) for rev in current)
+    return SchemaState(current=current, heads=tuple(scripts.get_heads()), known=known)
+
+
+def read_applied(connection: Connection, scripts: ScriptDirectory) -> set[str]:
+    """Every revision the database has applied: its current heads and all their ancestors."""
+    current = MigrationContext.configure(connection).get_current_heads()
+    if not current:
+        return set()
+    return {script.revision for script in scripts.iterate_revisions(current, "base")}
+
+
+def is_known_revision(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -1,0 +1,1 @@
+"""What a project's test suite runs against its migrations (the stairway)."""
