@@ -31,12 +31,12 @@ from app.extensions import db as flask_db
 from config import normalise_database_url
 from devdb.embedded import EmbeddedDatabaseError, EmbeddedPostgres
 from safemigrate.scratch import admin_connect, create_database, drop_database
-from tests.db_helpers import config_for, run_alembic
+from tests.support.db_helpers import config_for, run_alembic
 
 # `make test` lets pytest cache bytecode (its assertion rewrite of plugin modules is costly), but from
 # here on nothing writes any: tests edit revision files and models within the same second, often
 # keeping their size, and a .pyc written for the old text would be loaded for the new one.
-# Commands the tests start get PYTHONDONTWRITEBYTECODE=1 (tests/cli_helpers.py) for the same reason.
+# Commands the tests start get PYTHONDONTWRITEBYTECODE=1 (tests/support/cli_helpers.py) for the same reason.
 sys.dont_write_bytecode = True
 
 # "gw0", "gw1", ... under pytest-xdist; "main" in a serial run.
@@ -206,9 +206,9 @@ LONGEST_FIRST = (
     "tests/test_bench_history_release.py",
     "tests/test_bench_history_review.py",
     "tests/test_docs.py::test_reset_migrations_keeps_the_old_files_and_data",
-    "tests/schema/test_release_locks.py",
-    "tests/schema/autogenerate/test_live_writes.py",
-    "tests/schema/squash/test_cli.py",
+    "tests/safemigrate/release/test_locks.py",
+    "tests/safemigrate/autogenerate/test_live_writes.py",
+    "tests/safemigrate/squash/test_cli.py",
 )
 
 

@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 
 from bench.migration_load import QUICK
-from tests.cli_helpers import run
+from tests.support.cli_helpers import run
 
 
 def test_quick_benchmark_runs_and_reports(server_url, tmp_path):

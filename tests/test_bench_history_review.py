@@ -3,7 +3,7 @@
 import re
 import sys
 
-from tests.cli_helpers import run
+from tests.support.cli_helpers import run
 
 
 def test_history_review_benchmark_runs_and_reports(server_url, tmp_path):

@@ -12,7 +12,7 @@ from app.extensions import db
 from config import MIGRATIONS_DIR
 from safemigrate.ledger.recorder import not_the_ledger
 from safemigrate.state import script_directory
-from tests.cli_helpers import assert_clean_failure, flask
+from tests.support.cli_helpers import assert_clean_failure, flask
 
 
 def test_upgrade_current_downgrade_round_trip(empty_database_url):

@@ -145,7 +145,7 @@ def test_passwords_hash_at_full_strength_outside_the_tests(env_name, prefix):
 
 
 def test_production_with_a_short_secret_key_exits_with_one_line():
-    from tests.cli_helpers import assert_clean_failure, flask
+    from tests.support.cli_helpers import assert_clean_failure, flask
 
     result = flask(
         "db",

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.cli import cli as flask_cli
 
-from tests.cli_helpers import BIN, PROJECT_ROOT, assert_clean_failure, flask, run
-from tests.project_copy import copy_project
+from tests.support.cli_helpers import BIN, PROJECT_ROOT, assert_clean_failure, flask, run
+from tests.support.project_copy import copy_project
 
 DOCS = {name: (PROJECT_ROOT / name).read_text() for name in ("README.md", "MIGRATIONS.md")}
 DOCS_DATABASE_URL = "postgresql://docs@localhost/docs"  # never connected to: --help only
@@ -163,7 +163,7 @@ def test_reset_migrations_keeps_the_old_files_and_data(project, database_url):
     [initial] = versions.glob("*.py")
     assert initial.name.endswith("_initial_migration.py")
 
-    # What `make check` runs (tests/schema/test_validate.py runs make targets of the same shape).
+    # What `make check` runs (tests/safemigrate/ledger/test_validate.py runs make targets of the same shape).
     for command in (("db", "check"), ("db", "lint")):
         check = flask_in(project, *command, database_url=database_url)
         assert check.returncode == 0, check.stdout + check.stderr

@@ -1,4 +1,4 @@
-"""A command forked from the test worker (tests/forked.py) behaves as the same command in a new
+"""A command forked from the test worker (tests/support/forked.py) behaves as the same command in a new
 interpreter: the same output, warnings and log lines, whatever the worker imported or captured."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from tests.cli_helpers import run
+from tests.support.cli_helpers import run
 
 PROBE = """
 import logging

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from app.api.pagination import CURSOR_PATTERN
-from tests.cli_helpers import BIN, PROJECT_ROOT, spawn
+from tests.support.cli_helpers import BIN, PROJECT_ROOT, spawn
 from tests.test_procfile import free_port, procfile
 
 CONF = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))

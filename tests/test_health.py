@@ -4,7 +4,7 @@ from alembic import command
 from app import create_app
 from config import MIGRATIONS_DIR
 from safemigrate.state import script_directory
-from tests.db_helpers import config_for, run_alembic
+from tests.support.db_helpers import config_for, run_alembic
 
 
 def test_healthz_answers_without_a_database(make_database, server_url):

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.cli_helpers import BIN, PROJECT_ROOT, run, spawn
+from tests.support.cli_helpers import BIN, PROJECT_ROOT, run, spawn
 
 
 def procfile() -> dict[str, str]:

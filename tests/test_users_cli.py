@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.api.conftest import PASSWORD, login, register
-from tests.cli_helpers import assert_clean_failure, flask
+from tests.support.cli_helpers import assert_clean_failure, flask
 
 STRONG = "root pass phrase 9"
 

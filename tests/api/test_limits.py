@@ -87,7 +87,7 @@ def test_429_is_in_the_openapi_document(client):
 
 def test_trusted_proxy_address_is_the_client(database_url):
     from app import create_app
-    from tests.db_helpers import config_for
+    from tests.support.db_helpers import config_for
 
     app = create_app(config_for(database_url, TRUSTED_PROXIES="1"))
     app.config.update(LOGIN_LIMIT_PER_IP="1 per minute")

@@ -116,7 +116,7 @@ def test_a_well_formed_payload_is_accepted(client, app, alice):
 
 def test_ttl_from_the_environment(database_url):
     from app import create_app
-    from tests.db_helpers import config_for
+    from tests.support.db_helpers import config_for
 
     app = create_app(config_for(database_url, TOKEN_TTL_SECONDS="120"))
     client = app.test_client()

@@ -1,0 +1,165 @@
+"""`flask db migrate` as a person runs it, on a copy of the project whose tables hold rows: the
+questions and their options (--rename, --backfill), bad input, and output without Alembic's noise."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from tests.safemigrate.autogenerate.corpus import ITEM_LAST
+from tests.safemigrate.autogenerate.scratch import edited_models
+from tests.support.cli_helpers import BIN, run
+from tests.support.project_copy import copy_project
+
+PRIORITY = (ITEM_LAST, ITEM_LAST + "    priority: Mapped[int] = mapped_column(sa.Integer)\n")
+DESCRIPTION = "description: Mapped[str | None] = mapped_column(sa.Text)"
+RENAMED = (DESCRIPTION, "details: Mapped[str | None] = mapped_column(sa.Text)")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return copy_project(tmp_path_factory.mktemp("migrate") / "project")
+
+
+@pytest.fixture
+def migrate(project, database_url, engine):
+    """Run `flask db migrate ARGS` in the copy against a database with rows, models edited by `patches`."""
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO items (title, description, owner_id) "
+                "SELECT 'i' || n, 'd' || n, 1 FROM generate_series(1, 5) n"
+            )
+        )
+    versions = project / "migrations" / "versions"
+    original = set(versions.iterdir())
+    models = project / "app" / "models.py"
+
+    def migrate_in_copy(*args, patches=(), stdin=None):
+        models.write_text(edited_models(*patches))
+        result = run([str(BIN / "flask"), "db", "migrate", *args], database_url, cwd=project, stdin=stdin)
+        result.written = [p for p in set(versions.iterdir()) - original if p.suffix == ".py"]
+        return result
+
+    yield migrate_in_copy
+    for path in set(versions.iterdir()) - original:
+        if path.is_file():
+            path.unlink()
+    models.write_text(edited_models())
+
+
+def one_line_refusal(result, *expected):
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    # What autogenerate detected may come first; the refusal itself is one line.
+    lines = [line for line in output.splitlines() if line.strip() and not line.startswith("Detected ")]
+    assert len(lines) == 1, output
+    for text in expected:
+        assert text in lines[0], output
+    assert result.written == [], "a file was written"
+
+
+def test_new_not_null_column_without_a_value_is_refused_saying_what_to_add(migrate):
+    result = migrate("-m", "priority", patches=(PRIORITY,))
+    one_line_refusal(result, "--backfill items.priority=VALUE")
+
+
+def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migrate):
+    result = migrate("-m", "priority", "--backfill", "items.priority=0", patches=(PRIORITY,))
+    assert result.returncode == 0, result.stderr
+    [path] = result.written
+    text = path.read_text()
+    column = "sa.Column('priority', sa.Integer(), nullable=False)"
+    assert f"safe.add_not_null_column('items', {column}, backfill=\"'0'\")" in text
+    assert "from safemigrate import safe" in text
+    output = result.stdout + result.stderr
+    assert "setup plugin" not in output and "INFO" not in output, output
+    assert "Detected added column 'items.priority'" in output
+    assert "items.priority: existing rows get '0'" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "patches", "expected"),
+    [
+        (("--backfill", "items.priority=abc"), (PRIORITY,), "not a valid INTEGER"),
+        (("--backfill", "items.priority=0", "--backfill", "items.nothing=1"), (PRIORITY,), "items.nothing"),
+        (("--backfill", "items.priority"), (PRIORITY,), "expected TABLE.COLUMN=VALUE"),
+        (("--rename", "items.nope:details"), (RENAMED,), "do not drop a column nope"),
+        (("--rename", "items.description:other"), (RENAMED,), "do not add a column items.other"),
+        (
+            ("--rename", "items.description:details"),
+            ((DESCRIPTION, "details: Mapped[str | None] = mapped_column(sa.String(20))"),),
+            "a rename keeps the type",
+        ),
+        (("--rename", "items"), (RENAMED,), "expected TABLE.OLD:NEW"),
+        (("--rename", "nothing:labels"), (RENAMED,), "do not drop a table nothing"),
+    ],
+    ids=[
+        "wrong-type",
+        "unknown-backfill",
+        "malformed-backfill",
+        "unknown-rename",
+        "wrong-target",
+        "other-type",
+        "malformed",
+        "unknown-table",
+    ],
+)
+def test_bad_input_gets_one_line_and_no_file(migrate, args, patches, expected):
+    one_line_refusal(migrate("-m", "bad", *args, patches=patches), expected)
+
+
+def test_confirmed_rename_keeps_the_column(migrate):
+    result = migrate("-m", "rename", "--rename", "items.description:details", patches=(RENAMED,))
+    assert result.returncode == 0, result.stderr
+    text = result.written[0].read_text()
+    assert "op.alter_column('items', 'description', new_column_name='details')" in text
+    assert "op.alter_column('items', 'details', new_column_name='description')" in text
+    assert "drop_column" not in text
+
+
+def test_unconfirmed_rename_warns_that_the_data_will_be_dropped(migrate):
+    result = migrate("-m", "rename", patches=(RENAMED,))
+    assert result.returncode == 0, result.stderr
+    assert "op.drop_column('items', 'description')" in result.written[0].read_text()
+    assert "WARNING: items.description is DROPPED by this revision, with all its data" in result.stderr
+    assert "--rename items.description:NEW" in result.stderr
+
+
+def in_a_terminal(migrate, typed: bytes, *args, patches):
+    """`flask db migrate ARGS` with a terminal as its stdin, where `typed` is typed in advance."""
+    primary, secondary = os.openpty()
+    try:
+        os.write(primary, typed)
+        return migrate(*args, patches=patches, stdin=secondary)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+
+
+def test_in_a_terminal_it_asks_about_the_rename(migrate):
+    result = in_a_terminal(migrate, b"y\n", "-m", "rename", patches=(RENAMED,))
+    assert result.returncode == 0, result.stderr
+    assert "Did you rename items.description to items.details? [y/N]" in result.stdout + result.stderr
+    assert "new_column_name='details'" in result.written[0].read_text()
+
+
+def test_in_a_terminal_it_asks_for_the_backfill_value_and_checks_it(migrate):
+    result = in_a_terminal(migrate, b"7\n", "-m", "priority", patches=(PRIORITY,))
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "items.priority is NOT NULL without a server default" in output
+    assert "One-off value for the existing rows (INTEGER)" in output
+    assert "backfill=\"'7'\"" in result.written[0].read_text()
+
+
+def test_a_backfill_value_of_the_wrong_type_typed_in_a_terminal_is_asked_again(migrate):
+    result = in_a_terminal(migrate, b"soon\n7\n", "-m", "priority", patches=(PRIORITY,))
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "Error: not a valid INTEGER" in output and "Traceback" not in output
+    assert "backfill=\"'7'\"" in result.written[0].read_text()
