@@ -112,9 +112,10 @@ bench: install db ## Every benchmark (bench/run_all.py; tens of minutes); rewrit
 	$(BIN)/python -m compileall -q app bench migrations config.py wsgi.py run_migration.py >/dev/null
 	$(BIN)/python -m bench.run_all
 
-lint: install ## Ruff: lint and formatting
+lint: install ## Ruff (lint, formatting) and import-linter (the contracts in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean: ## Stop the dev database and remove .venv and caches (keeps instance/ data)
 	-test -x $(FLASK) && $(FLASK) devdb stop

@@ -60,8 +60,11 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.api.schemas import ErrorSchema
     from app.extensions import api, db, migrate
 
+    # The OpenAPI document describes the error body app/errors.py really sends.
+    api.ERROR_SCHEMA = ErrorSchema
     db.init_app(app)
     migrate.init_app(app)
     api.init_app(app)

@@ -1,22 +1,20 @@
-"""Flask extensions, created unbound and initialised by the app factory."""
+"""Flask extensions, created unbound and initialised by the app factory.
+
+A leaf: it imports only the models' declarative base (which imports nothing of the app), so any
+module may import `db` without pulling in the API, the factory or the migration toolkit.
+"""
 
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 
-from app.api.schemas import ErrorSchema
 from app.models import Base
 from config import MIGRATIONS_DIR
 
 db = SQLAlchemy(model_class=Base)
 
 
-class RestApi(Api):
-    # Documents the error body app/errors.py really sends.
-    ERROR_SCHEMA = ErrorSchema
-
-
-api = RestApi()
+api = Api()
 
 # These options reach Alembic's context.configure() through migrations/env.py, for every
 # caller: `flask db`, the release runner and the tests alike.

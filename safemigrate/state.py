@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext, MigrationStep
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
@@ -129,3 +129,20 @@ def is_known_revision(scripts: ScriptDirectory, revision: str) -> bool:
         return scripts.get_revision(revision) is not None
     except CommandError:
         return False
+
+
+# Which revisions a squash (safemigrate/squash/) stands for: facts of the scripts, read by the ledger
+# (validate) and the squash guard alike.
+def squash_revisions(scripts: ScriptDirectory) -> list[Script]:
+    return [s for s in scripts.walk_revisions() if getattr(s.module, "replaces", None)]
+
+
+def replaced_by_squash(scripts: ScriptDirectory) -> dict[str, str]:
+    """Every revision a squash stands for (the replaced ones and the squash's own, whose file it
+    rewrote) -> the squash's revision. A ledger that recorded the old files finds them gone or
+    changed: that is the squash, not an edit."""
+    covered: dict[str, str] = {}
+    for squash in squash_revisions(scripts):
+        covered[squash.revision] = squash.revision
+        covered.update(dict.fromkeys(squash.module.replaces, squash.revision))
+    return covered

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.checksum import render_checksums
-from safemigrate.squash.guard import replaced_by_squash
+from safemigrate.state import replaced_by_squash
 
 
 @dataclass(frozen=True)

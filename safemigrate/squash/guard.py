@@ -14,22 +14,9 @@ from collections.abc import Iterable
 
 from alembic.script import Script, ScriptDirectory
 
-from safemigrate.state import is_known_revision
+from safemigrate.state import is_known_revision, replaced_by_squash, squash_revisions
 
-
-def squash_revisions(scripts: ScriptDirectory) -> list[Script]:
-    return [s for s in scripts.walk_revisions() if getattr(s.module, "replaces", None)]
-
-
-def replaced_by_squash(scripts: ScriptDirectory) -> dict[str, str]:
-    """Every revision a squash stands for (the replaced ones and the squash's own, whose file it
-    rewrote) -> the squash's revision. A ledger that recorded the old files finds them gone or
-    changed: that is the squash, not an edit."""
-    covered: dict[str, str] = {}
-    for squash in squash_revisions(scripts):
-        covered[squash.revision] = squash.revision
-        covered.update(dict.fromkeys(squash.module.replaces, squash.revision))
-    return covered
+__all__ = ["replaced_by_squash", "squash_refusal", "squash_revisions"]
 
 
 def squash_refusal(scripts: ScriptDirectory, current: Iterable[str]) -> str | None:
