@@ -48,6 +48,7 @@ def lint_command(revision_range: str | None, directory: str | None):
 @with_appcontext
 def status_command(directory: str | None):
     """Every revision, oldest first: [X] applied / [ ] pending, markers, message, lint verdict."""
+    from safemigrate.ledger.ancestry import readiness
     from safemigrate.ledger.recorder import applied_when
     from safemigrate.review import LintError, MigrationLinter, revision_message
     from safemigrate.state import read_applied
@@ -64,9 +65,13 @@ def status_command(directory: str | None):
         click.echo(f"lint verdicts not shown: {exc}")
 
     applied: set[str] | None
+    ahead = None
     try:
         with host.engine().connect() as connection:
-            applied = read_applied(connection, linter.scripts)
+            ahead = readiness(connection, linter.scripts).ahead
+            applied = (
+                read_applied(connection, linter.scripts) if ahead is None else _known_applied(ahead, linter)
+            )
             when = applied_when(connection)
     except SQLAlchemyError as exc:
         applied = None
@@ -91,6 +96,16 @@ def status_command(directory: str | None):
     if applied is not None:
         pending = sum(1 for s in scripts if s.revision not in applied)
         click.echo(f"{len(scripts) - pending} applied, {pending} pending")
+    if ahead is not None:
+        click.echo(ahead.refusal(tuple(linter.scripts.get_heads())) or ahead.summary())
+
+
+def _known_applied(ahead, linter) -> set[str]:
+    """Applied revisions of this code when the database is ahead: everything below what the walk reached."""
+    reached = [r for r in ahead.reached if r]
+    if not reached:
+        return set()
+    return {s.revision for s in linter.scripts.iterate_revisions(tuple(reached), "base")}
 
 
 @click.command("reset-migrations")
@@ -128,6 +143,7 @@ def reset_migrations_command(yes: bool, message: str):
 
 def register(db_group: click.Group) -> None:
     from safemigrate.cli import ledger as trust_cli
+    from safemigrate.cli.current import wrap_current
     from safemigrate.cli.migrate import migrate_command
 
     db_group.add_command(migrate_command)  # replaces Flask-Migrate's, keeping its options
@@ -137,3 +153,4 @@ def register(db_group: click.Group) -> None:
     db_group.add_command(reset_migrations_command)
     db_group.add_command(squash_command)
     guard_upgrade(db_group)
+    wrap_current(db_group)

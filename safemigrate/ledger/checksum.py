@@ -19,11 +19,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import context as alembic_context
 from alembic.script import ScriptDirectory
 from pglast import parser as pg_parser
+
+from safemigrate.review.compat import ColumnTypes, TypesThrough, Verdict, judge, unknown
 
 _BOOKKEEPING = ("BEGIN", "COMMIT")
 
@@ -91,27 +94,64 @@ def render_checksums(
     One offline pass; a revision that cannot render gets its source checksum and the pass resumes
     after it. Safe to call while an online migration is running (its `context` proxy is restored).
     """
+    return {
+        revision: found.checksum
+        for revision, found in render_upgrades(scripts, destination, starting_rev).items()
+    }
+
+
+@dataclass(frozen=True)
+class RenderedRevision:
+    checksum: str
+    verdict: Verdict  # what it means for the release before it (safemigrate/review/compat.py)
+
+
+def render_upgrades(
+    scripts: ScriptDirectory,
+    destination: str = "heads",
+    starting_rev: str | tuple | None = None,
+    column_types: ColumnTypes | None = None,
+) -> dict[str, RenderedRevision]:
+    """Like render_checksums, with each revision's compatibility verdict judged on the same SQL.
+
+    `column_types` gives a column's type before the first revision; later revisions see the types
+    the earlier ones of the pass set."""
     saved = getattr(alembic_context, "_proxy", None)
     # The offline pass would log "Running upgrade A -> B" for revisions that are not being run.
     migration_log = logging.getLogger("alembic.runtime.migration")
     was_disabled, migration_log.disabled = migration_log.disabled, True
     try:
-        return _render(scripts, destination, starting_rev)
+        return _render(scripts, destination, starting_rev, column_types)
     finally:
         migration_log.disabled = was_disabled
         if saved is not None:
             saved._install_proxy()
 
 
-def _render(scripts: ScriptDirectory, destination: str, starting_rev) -> dict[str, str]:
-    """The review's one-pass offline renderer (safemigrate/review/render.py), checksummed."""
+def _render(scripts: ScriptDirectory, destination: str, starting_rev, column_types=None) -> dict:
+    """The review's one-pass offline renderer (safemigrate/review/render.py), checksummed and judged."""
     from safemigrate.review.render import render
 
     rendered = render(scripts, Path(scripts.dir), "upgrade", starting_rev, destination)
-    checksums = {revision: sql_checksum(sql) for revision, sql in rendered.sql.items()}
-    for revision in rendered.failed:
-        checksums[revision] = source_checksum(scripts.get_revision(revision).path)
-    return checksums
+    types = TypesThrough(column_types)
+    found = {}
+    for revision in _in_order(scripts, rendered.sql.keys() | rendered.failed.keys()):
+        if revision in rendered.failed:
+            why = f"it does not render offline ({rendered.failed[revision]})"
+            found[revision] = RenderedRevision(
+                source_checksum(scripts.get_revision(revision).path), unknown(why)
+            )
+            continue
+        sql = rendered.sql[revision]
+        found[revision] = RenderedRevision(sql_checksum(sql), judge(sql, types))
+        types.after(sql)
+    return found
+
+
+def _in_order(scripts: ScriptDirectory, revisions) -> list[str]:
+    """Oldest first, as they run (the verdicts follow the column types through the pass)."""
+    order = {script.revision: n for n, script in enumerate(reversed(list(scripts.walk_revisions())))}
+    return sorted(revisions, key=lambda revision: order.get(revision, 0))
 
 
 def checksum_of(scripts: ScriptDirectory, revision: str) -> str:

@@ -13,6 +13,11 @@ Directions: upgrade / downgrade (written by migrations/env.py in the revision's 
 adopt (a revision applied before the ledger existed, or stamped: its checksum is today's file),
 repair (`flask db repair`: today's file accepted, old checksum and reason kept), forget (`flask db
 repair` on a revision whose file is gone).
+
+Each applied row also says what the revision means for older code (safemigrate/review/compat.py):
+`down_revisions` (so code that lacks the file can still walk from the database's revision back to its
+own head) and `keeps_previous` with `compat_reason` (whether the code before it runs on the schema
+after it). Older code reads them to run on a database that is ahead of it (ledger/ancestry.py).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from safemigrate.ledger.checksum import render_checksums, source_checksum
+from safemigrate.ledger.checksum import render_upgrades, source_checksum
+from safemigrate.review.compat import Verdict
 from safemigrate.state import read_applied
 
 TABLE = "migration_ledger"
@@ -46,13 +52,22 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     client_host text,
     client_addr text DEFAULT inet_client_addr()::text,
     previous_checksum text,
-    reason text
+    reason text,
+    down_revisions text,
+    keeps_previous boolean,
+    compat_reason text
 )
+"""
+# Ledgers created before the compatibility columns get them (nullable: "not recorded").
+_UPGRADE_DDL = f"""
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS down_revisions text,
+    ADD COLUMN IF NOT EXISTS keeps_previous boolean, ADD COLUMN IF NOT EXISTS compat_reason text
 """
 _INSERT = sa.text(
     f"INSERT INTO {TABLE} (revision, checksum, direction, duration_ms, app_version, client_host, "
-    "previous_checksum, reason) VALUES (:revision, :checksum, :direction, :duration_ms, "
-    ":app_version, :client_host, :previous_checksum, :reason)"
+    "previous_checksum, reason, down_revisions, keeps_previous, compat_reason) VALUES (:revision, "
+    ":checksum, :direction, :duration_ms, :app_version, :client_host, :previous_checksum, :reason, "
+    ":down_revisions, :keeps_previous, :compat_reason)"
 )
 
 
@@ -94,6 +109,8 @@ def ensure(connection: Connection) -> bool:
     """
     own = not connection.in_transaction()
     if exists(connection):
+        if not _has_compat_columns(connection):
+            connection.exec_driver_sql(_UPGRADE_DDL)
         if own:
             connection.commit()
         return False
@@ -101,6 +118,18 @@ def ensure(connection: Connection) -> bool:
     if own:
         connection.commit()
     return True
+
+
+def _has_compat_columns(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
+            sa.text(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = 'keeps_previous' "
+                "AND NOT attisdropped"
+            ),
+            {"t": TABLE},
+        ).first()
+    )
 
 
 def record(
@@ -112,6 +141,8 @@ def record(
     duration_ms: int | None = None,
     previous_checksum: str | None = None,
     reason: str | None = None,
+    down_revisions: tuple[str, ...] | None = None,
+    verdict: Verdict | None = None,
 ) -> None:
     """Add one row, in the connection's current transaction."""
     connection.execute(
@@ -125,6 +156,9 @@ def record(
             "client_host": socket.gethostname(),
             "previous_checksum": previous_checksum,
             "reason": reason,
+            "down_revisions": None if down_revisions is None else ",".join(down_revisions),
+            "keeps_previous": None if verdict is None else verdict.keeps_previous,
+            "compat_reason": None if verdict is None else verdict.reason,
         },
     )
 
@@ -193,10 +227,20 @@ def adopt(connection: Connection, scripts: ScriptDirectory, log: logging.Logger 
     missing = unrecorded(connection, scripts)
     if missing:
         current = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
-        checksums = render_checksums(scripts, tuple(current))
+        rendered = render_upgrades(scripts, tuple(current))
         for revision in missing:
-            checksum = checksums.get(revision) or source_checksum(scripts.get_revision(revision).path)
-            record(connection, revision, checksum, "adopt")
+            script = scripts.get_revision(revision)
+            found = rendered.get(revision)
+            checksum = found.checksum if found else source_checksum(script.path)
+            verdict = found.verdict if found else None
+            record(
+                connection,
+                revision,
+                checksum,
+                "adopt",
+                down_revisions=down_revisions(script),
+                verdict=verdict,
+            )
         if log is not None:
             log.info(
                 "ledger: adopted %d revision(s) applied before the ledger recorded them "
@@ -206,3 +250,11 @@ def adopt(connection: Connection, scripts: ScriptDirectory, log: logging.Logger 
     if own:
         connection.commit()
     return missing
+
+
+def down_revisions(script) -> tuple[str, ...]:
+    """The revisions a script follows (several for a merge; none for a root)."""
+    down = script.down_revision
+    if down is None:
+        return ()
+    return (down,) if isinstance(down, str) else tuple(down)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from safemigrate.ledger import recorder as ledger
+from safemigrate.ledger.ancestry import ahead_of_code
 from safemigrate.ledger.checksum import render_checksums
 from safemigrate.state import replaced_by_squash
 
@@ -49,10 +51,18 @@ def validate(connection: Connection, scripts: ScriptDirectory) -> list[Finding]:
     checksums = render_checksums(scripts) if applied else {}
     # A squash rewrites its own file and replaces older ones: that is the squash, not an edit.
     squashed = replaced_by_squash(scripts)
+    # Revisions a newer release applied on top of this code's head are ahead, not gone.
+    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    ahead = ahead_of_code(connection, scripts, current)
+    newer = (
+        set(ahead.revisions)
+        if ahead is not None and ahead.refusal(tuple(scripts.get_heads())) is None
+        else set()
+    )
     findings: list[Finding] = []
     for revision, entry in sorted(applied.items(), key=lambda item: item[1].applied_at):
         script = files.get(revision)
-        if revision in squashed:
+        if revision in squashed or revision in newer:
             continue
         if script is None:
             findings.append(

@@ -41,6 +41,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
 from safemigrate.errors import error_summary
+from safemigrate.ledger.ancestry import Ahead, ahead_of_code
 from safemigrate.release.errors import (
     EXIT_OK,
     EXIT_PENDING,
@@ -96,8 +97,13 @@ class Plan:
     current: tuple[str, ...]
     target: str
     pending: tuple[Script, ...]
+    # The database is ahead of this code, on revisions that all keep this release working (a newer
+    # release's overlap, or a rollback to this release): nothing to do.
+    ahead: Ahead | None = None
 
     def describe(self) -> str:
+        if self.ahead is not None:
+            return self.ahead.summary()
         current = ",".join(self.current) or "<empty database>"
         if not self.pending:
             return f"database at {current}: nothing to do"
@@ -207,12 +213,8 @@ class ReleaseRunner:
         refusal = squash_refusal(self.scripts, current)
         if refusal:
             raise PlanRefused(refusal)
-        for revision in current:
-            if not is_known_revision(self.scripts, revision):
-                raise PlanRefused(
-                    f"the database is at revision {revision}, which this code does not know: "
-                    "the code is older than the database (deploy the newer code, or downgrade with it)"
-                )
+        if any(not is_known_revision(self.scripts, revision) for revision in current):
+            return self._plan_ahead(connection, current, tuple(heads))
         target = self._resolve_target()
         try:
             pending = tuple(reversed(list(self.scripts.iterate_revisions(target, current or "base"))))
@@ -220,6 +222,20 @@ class ReleaseRunner:
             # The target is behind the database: an upgrade has nothing to do.
             pending = ()
         return Plan(current=current, target=target, pending=pending)
+
+    def _plan_ahead(self, connection: Connection, current: tuple[str, ...], heads: tuple[str, ...]) -> Plan:
+        """The database has revisions this code lacks: run on it only when the ledger shows they
+        follow this code's head and all keep this release working (a rollback, an overlap)."""
+        try:
+            ahead = ahead_of_code(connection, self.scripts, current)
+            connection.commit()
+        except DBAPIError as exc:
+            raise self._outside(exc, "reading the ledger") from None
+        assert ahead is not None
+        refusal = ahead.refusal(heads)
+        if refusal:
+            raise PlanRefused(refusal)
+        return Plan(current=current, target=self.settings.target, pending=(), ahead=ahead)
 
     def _resolve_target(self) -> str:
         try:
