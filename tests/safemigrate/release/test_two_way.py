@@ -104,8 +104,8 @@ def test_a_rollback_over_a_breaking_revision_is_refused_naming_it(
     assert rollback.returncode == 6, rollback.stderr
     assert error_lines(rollback.stderr) == [
         "the database is 2 revision(s) ahead of this code, and revision tw0000000002 breaks this release: "
-        f"it {why}; deploy a release that has tw0000000002, or downgrade the database to {HEAD} with the newer "
-        "code first"
+        f"it {why}; deploy a release that has tw0000000002, or downgrade the database to {HEAD} with the "
+        "newer code first"
     ]
     assert version_rows(engine) == before
 
@@ -136,7 +136,8 @@ def test_a_database_ahead_without_ledger_ancestry_stays_refused(database_url, ne
     assert refused.returncode == 6
     assert error_lines(refused.stderr) == [
         "the database is at revision tw0000000001, which this code does not know and the ledger does not "
-        "place in the history: the code is older than the database (deploy the newer code, or downgrade with it)"
+        "place in the history: the code is older than the database (deploy the newer code, or downgrade "
+        "with it)"
     ]
 
 
