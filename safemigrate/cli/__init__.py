@@ -143,6 +143,7 @@ def reset_migrations_command(yes: bool, message: str):
 
 def register(db_group: click.Group) -> None:
     from safemigrate.cli import ledger as trust_cli
+    from safemigrate.cli.compat import compat_command
     from safemigrate.cli.current import wrap_current
     from safemigrate.cli.migrate import migrate_command
 
@@ -154,3 +155,4 @@ def register(db_group: click.Group) -> None:
     db_group.add_command(squash_command)
     guard_upgrade(db_group)
     wrap_current(db_group)
+    db_group.add_command(compat_command)

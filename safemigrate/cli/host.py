@@ -41,6 +41,17 @@ def migrations_directory(given: str | None = None) -> Path:
     return Path(given) if given else Path(_migrate().directory)
 
 
+def models_file() -> Path:
+    """The file of the app's models (the module of its first mapped class)."""
+    import sys
+
+    mappers = list(_migrate().db.Model.registry.mappers)
+    if not mappers:
+        raise click.ClickException("the app maps no classes")
+    module = sys.modules[mappers[0].class_.__module__]
+    return Path(module.__file__ or "")
+
+
 def scratch_server() -> ScratchServer | None:
     return current_app.extensions.get(SCRATCH_SERVER)
 

@@ -80,6 +80,7 @@ class _Judge:
     def __init__(self, column_types: ColumnTypes):
         self.column_types = column_types
         self.created: set[str] = set()  # tables this revision creates: the previous code never saw them
+        self.created_types: set[str] = set()  # enum types likewise
         self.types: dict[tuple[str, str], TypeKey] = {}  # columns (re)typed earlier in this revision
 
     def statement(self, node: ast.Node) -> str | None:
@@ -96,8 +97,17 @@ class _Judge:
                     reason = self._alter(table, cmd)
                     if reason:
                         return reason
-        elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.oldVal:
+        elif isinstance(node, ast.CreateEnumStmt):
+            self.created_types.add(".".join(n.sval for n in node.typeName))
+        elif isinstance(node, ast.AlterEnumStmt) and node.newVal:
             name = ".".join(n.sval for n in node.typeName)
+            if name in self.created_types:
+                return None  # a type of this revision: the previous code never read it
+            if node.oldVal:
+                return (
+                    f"renames value {node.oldVal!r} of enum {name} to {node.newVal!r}: the previous release "
+                    "reads and writes the old label"
+                )
             return (
                 f"adds value {node.newVal!r} to enum {name}: the previous release cannot read a row that "
                 "holds it (SQLAlchemy raises LookupError)"
