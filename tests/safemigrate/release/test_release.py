@@ -139,3 +139,10 @@ def test_migration_database_url_overrides_database_url(empty_database_url, empty
     assert result.returncode == 0, result.stderr
     assert "hunter2" not in result.stderr
     assert version_rows(empty_engine) == [HEAD]
+
+
+def test_a_folder_without_migration_scripts_is_a_usage_error(empty_database_url, empty_engine, tmp_path):
+    result = runner("--directory", str(tmp_path), database_url=empty_database_url)
+    assert_clean_failure(result, f"run_migration ERROR no migration scripts in {tmp_path}")
+    assert result.returncode == 2
+    assert version_rows(empty_engine) == []
