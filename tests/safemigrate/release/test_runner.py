@@ -19,7 +19,7 @@ from safemigrate.release.runner import Mode, ReleaseRunner, Settings, release
 from tests.conftest import upgrade
 from tests.support.db_helpers import run_alembic
 from tests.support.planting import HEAD, copy_migrations, plant
-from tests.support.release_helpers import FIRST, REVISIONS, empty_engine
+from tests.support.release_helpers import FIRST, REVISIONS, empty_engine, written
 
 __all__ = ["empty_engine"]  # a fixture
 
@@ -45,31 +45,6 @@ def runner_sessions(engine) -> int:
                 "AND datname = current_database()"
             )
         ).scalar_one()
-
-
-def written(engine) -> tuple:
-    """Everything a release could write: the tables and their columns, alembic_version, the ledger."""
-    with engine.connect() as connection:
-        columns = connection.execute(
-            sa.text(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = 'public' ORDER BY 1, 2"
-            )
-        ).all()
-        tables = {table for table, _ in columns}
-        versions = (
-            connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
-            if "alembic_version" in tables
-            else None
-        )
-        ledger = (
-            connection.execute(
-                sa.text("SELECT id, revision, direction, checksum FROM migration_ledger ORDER BY id")
-            ).all()
-            if "migration_ledger" in tables
-            else None
-        )
-    return columns, versions, ledger
 
 
 class RecordingRunner(ReleaseRunner):
