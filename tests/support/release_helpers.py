@@ -1,4 +1,4 @@
-"""Helpers shared by the release runner's tests (tests/schema/test_release*.py)."""
+"""Helpers shared by the release runner's tests (tests/safemigrate/release/)."""
 
 from __future__ import annotations
 
