@@ -61,25 +61,35 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
 
 
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "line"),
     [
-        ("postgresql://app:hunter2@db:notaport/app", "DATABASE_URL is not a valid database URL"),
-        ("mysql://app:hunter2@db/app", "must be a PostgreSQL URL"),
+        (
+            "postgresql://app:hunter2@db:notaport/app",
+            "configuration error: DATABASE_URL is not a valid database URL",
+        ),
+        (
+            "mysql://app:hunter2@db/app",
+            "configuration error: DATABASE_URL must be a PostgreSQL URL (postgres://, postgresql://), "
+            "not mysql://",
+        ),
         (
             "postgresql://app:hunter2@127.0.0.1:9/app",
-            "cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app",
+            "error: cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app: "
+            'connection to server at "127.0.0.1", port 9 failed: Connection refused',
         ),
     ],
 )
-def test_bad_database_url_gives_one_line_and_no_password(url, message):
+def test_bad_database_url_gives_one_line_and_no_password(url, line):
     result = flask("db", "current", database_url=url)
-    assert_clean_failure(result, message, secret="hunter2")
+    assert_clean_failure(result, line=line, code=1, secret="hunter2")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_production_without_secret_key_refuses_to_start():
     result = flask("db", "current", database_url="postgresql://app:hunter2@db/app", APP_ENV="production")
-    assert_clean_failure(result, "SECRET_KEY must be set", secret="hunter2")
+    line = "configuration error: SECRET_KEY must be set when APP_ENV=production"
+    assert_clean_failure(result, line=line, code=1, secret="hunter2")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_devdb_url_masks_the_password():

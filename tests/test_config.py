@@ -154,5 +154,11 @@ def test_production_with_a_short_secret_key_exits_with_one_line():
         APP_ENV="production",
         SECRET_KEY="hunter2-short",
     )
-    assert_clean_failure(result, "SECRET_KEY must be at least 32 bytes", secret="hunter2-short")
+    assert_clean_failure(
+        result,
+        line="configuration error: SECRET_KEY must be at least 32 bytes when APP_ENV=production (it has 13); "
+        "generate one with python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        code=1,
+        secret="hunter2-short",
+    )
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

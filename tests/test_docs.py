@@ -180,27 +180,55 @@ def test_reset_migrations_keeps_the_old_files_and_data(project, database_url):
     assert emails == ["keep@example.com"]
 
 
+def reset_state(url) -> tuple[list[str], list[str]]:
+    """What a reset would change in the database: its revision, and the copies set aside beside it."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+            set_aside = connection.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE :name"),
+                {"name": f"{url.database}_before_reset_%"},
+            )
+            return versions, set_aside.scalars().all()
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("env", "line"),
     [
-        ({"APP_ENV": "production", "SECRET_KEY": "x"}, "APP_ENV=production"),
-        ({"DATABASE_URL": "postgresql://app:hunter2@db.example.com/app"}, "non-local database"),
+        # A production-grade key: the app starts, and the command itself refuses.
+        (
+            {"APP_ENV": "production", "SECRET_KEY": "x" * 32},
+            "Error: refusing to reset migrations: APP_ENV=production",
+        ),
+        (
+            {"DATABASE_URL": "postgresql://app:hunter2@db.example.com/app"},
+            "Error: refusing to reset migrations on a non-local database (host db.example.com)",
+        ),
     ],
 )
-def test_reset_migrations_refuses_and_touches_nothing(project, database_url, env, message):
+def test_reset_migrations_refuses_and_touches_nothing(project, database_url, env, line):
     versions = project / "migrations" / "versions"
     before = sorted(p.name for p in versions.glob("*.py"))
+    database = reset_state(database_url)
     environment = {"database_url": env.pop("DATABASE_URL", database_url)}
     result = flask_in(project, "db", "reset-migrations", "--yes", **environment, **env)
-    assert_clean_failure(result, message, secret="hunter2")
+    assert_clean_failure(result, line=line, code=1, secret="hunter2")
     assert sorted(p.name for p in versions.glob("*.py")) == before
     assert not (project / "instance").exists()
+    assert reset_state(database_url) == database
 
 
 def test_reset_migrations_asks_first(project, database_url):
     versions = project / "migrations" / "versions"
     before = sorted(p.name for p in versions.glob("*.py"))
+    database = reset_state(database_url)
     result = flask_in(project, "db", "reset-migrations", database_url=database_url)
-    assert result.returncode != 0
-    assert "Go ahead?" in result.stdout
+    # No answer (stdin is not a terminal) is a no: click aborts.
+    assert_clean_failure(result, line="Aborted!", code=1)
+    assert result.stdout.endswith("Go ahead? [y/N]: ")
     assert sorted(p.name for p in versions.glob("*.py")) == before
+    assert not (project / "instance").exists()
+    assert reset_state(database_url) == database

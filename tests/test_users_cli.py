@@ -17,6 +17,12 @@ def user_row(engine, email: str):
         ).one_or_none()
 
 
+def users(engine) -> list[tuple]:
+    """Every user row as stored: what a refused command must leave as it was."""
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.text("SELECT * FROM users ORDER BY id"))]
+
+
 def test_interactive_prompt_asks_twice_and_creates_a_superuser(app, engine, client):
     result = app.test_cli_runner().invoke(
         args=["users", "create-superuser", "--email", "Root@Example.com"], input=f"{STRONG}\n{STRONG}\n"
@@ -37,7 +43,7 @@ def test_mismatched_confirmation_asks_again(app, engine):
     )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
-    assert user_row(engine, "root@example.com") is not None
+    assert tuple(user_row(engine, "root@example.com")) == (True, True, 0)
 
 
 def test_non_interactive_from_the_environment(database_url, engine):
@@ -62,12 +68,18 @@ def test_weak_password_is_refused_with_one_line(database_url, engine):
         database_url=database_url,
         SUPERUSER_PASSWORD="password",
     )
-    assert_clean_failure(result, "password is too weak", secret="password\n")
+    assert_clean_failure(
+        result,
+        line="Error: password: password is too weak: mix letters with digits or symbols",
+        code=1,
+        secret="password\n",
+    )
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert user_row(engine, "ops@example.com") is None
 
 
-def test_bad_email_is_refused(database_url):
+def test_bad_email_is_refused(database_url, engine):
+    before = users(engine)
     result = flask(
         "users",
         "create-superuser",
@@ -76,20 +88,24 @@ def test_bad_email_is_refused(database_url):
         database_url=database_url,
         SUPERUSER_PASSWORD=STRONG,
     )
-    assert_clean_failure(result, "email: not a valid email address")
+    assert_clean_failure(result, line="Error: email: not a valid email address", code=1)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert users(engine) == before
 
 
 def test_duplicate_is_refused_with_one_line(database_url, engine):
     env = {"SUPERUSER_EMAIL": "ops@example.com", "SUPERUSER_PASSWORD": STRONG}
     assert flask("users", "create-superuser", database_url=database_url, **env).returncode == 0
+    before = users(engine)
     again = flask(
         "users",
         "create-superuser",
         database_url=database_url,
         **{**env, "SUPERUSER_EMAIL": "OPS@example.com"},
     )
-    assert_clean_failure(again, "a user with this email already exists", secret=STRONG)
+    assert_clean_failure(again, line="Error: a user with this email already exists", code=1, secret=STRONG)
     assert len(again.stderr.strip().splitlines()) == 1, again.stderr
+    assert users(engine) == before
 
 
 def test_deactivate_revokes_tokens_and_blocks_login(database_url, engine, client):
@@ -103,6 +119,10 @@ def test_deactivate_revokes_tokens_and_blocks_login(database_url, engine, client
     assert login(client, "alice@example.com", PASSWORD).status_code == 401
 
 
-def test_deactivate_unknown_email(database_url):
+def test_deactivate_unknown_email(database_url, engine, client):
+    assert register(client, "alice@example.com").status_code == 201
+    before = users(engine)
     result = flask("users", "deactivate", "--email", "ghost@example.com", database_url=database_url)
-    assert_clean_failure(result, "no user with this email")
+    assert_clean_failure(result, line="Error: no user with this email", code=1)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert users(engine) == before

@@ -20,7 +20,6 @@ from safemigrate.errors import ConfigError, SafeMigrateError
 from safemigrate.release.errors import (
     EXIT_MIGRATION_FAILED,
     EXIT_USAGE,
-    UsageError,
     classify_outside_revision,
 )
 from safemigrate.release.runner import Mode, Settings, release
@@ -216,8 +215,6 @@ def main(
             check_drift=args.check_drift,
             scratch_server=scratch_server,
         )
-        if not (settings.directory / "env.py").is_file():
-            raise UsageError(f"no migration scripts in {settings.directory}")
         mode = Mode.CHECK if args.check else Mode.SQL if args.sql else Mode.APPLY
         return release(settings, mode)
     except ConfigError as exc:

@@ -85,6 +85,16 @@ class Settings:
     # databases (a context manager factory yielding a server URL); production hands none.
     scratch_server: Callable[[], AbstractContextManager[URL]] | None = None
 
+    def __post_init__(self) -> None:
+        # Refused here, not half-way: a folder without env.py would surface as an Alembic error after
+        # connecting, and a negative timeout as a database error once the lock is taken.
+        if not (Path(self.directory) / "env.py").is_file():
+            raise UsageError(f"no migration scripts in {self.directory}")
+        for name in ("wait", "retry_for", "lock_timeout_ms", "statement_timeout_ms"):
+            value = getattr(self, name)
+            if value < 0:
+                raise UsageError(f"{name} must not be negative: {value:g}")
+
 
 class Mode(enum.Enum):
     APPLY = "apply"  # the release phase: lock, preflight, apply

@@ -8,6 +8,7 @@ everything else, and any call with `fresh=True`, is a new process from exec.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,11 +81,26 @@ def flask(*args: str, **kwargs):
     return run([str(BIN / "flask"), *args], **kwargs)
 
 
-def assert_clean_failure(result, *expected: str, secret: str | None = None) -> None:
-    """Non-zero exit, a short message, no traceback, no secret."""
+# The runner's log lines start with a timestamp (safemigrate/cli/release.py: configure_logging).
+_LOG_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+
+
+def output_lines(result) -> list[str]:
+    """What a command printed, stdout then stderr, line by line, without the runner's timestamps."""
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    return [_LOG_TIME.sub("", line) for line in lines]
+
+
+def assert_clean_failure(
+    result, *expected: str, code: int, line: str | None = None, secret: str | None = None
+) -> None:
+    """Exit `code` exactly, no traceback, no secret; `line` is one whole line of the output (the
+    message, as the operator reads it), and each of `expected` is somewhere in the output."""
     output = result.stdout + result.stderr
-    assert result.returncode != 0, output
+    assert result.returncode == code, output
     assert "Traceback" not in output, output
+    if line is not None:
+        assert line in output_lines(result), output
     for text in expected:
         assert text in output, output
     if secret:

@@ -1,4 +1,4 @@
-"""Helpers shared by the release runner's tests (tests/schema/test_release*.py)."""
+"""Helpers shared by the release runner's tests (tests/safemigrate/release/)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,31 @@ def version_rows(engine) -> list[str]:
         if not sa.inspect(connection).has_table("alembic_version"):
             return []
         return list(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def written(engine) -> tuple:
+    """Everything a release could write: the tables and their columns, alembic_version, the ledger."""
+    with engine.connect() as connection:
+        columns = connection.execute(
+            sa.text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' ORDER BY 1, 2"
+            )
+        ).all()
+        tables = {table for table, _ in columns}
+        versions = (
+            connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+            if "alembic_version" in tables
+            else None
+        )
+        ledger = (
+            connection.execute(
+                sa.text("SELECT id, revision, direction, checksum FROM migration_ledger ORDER BY id")
+            ).all()
+            if "migration_ledger" in tables
+            else None
+        )
+    return columns, versions, ledger
 
 
 def columns(engine, table: str) -> set[str]:

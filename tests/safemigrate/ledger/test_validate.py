@@ -37,6 +37,15 @@ def findings(url, directory):
         engine.dispose()
 
 
+def ledger_rows(url) -> list[ledger.Entry]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return ledger.entries(connection)
+    finally:
+        engine.dispose()
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -104,8 +113,10 @@ def test_a_gone_file_and_a_skipped_revision_are_findings(planted):
 
 def test_repair_needs_a_reason(planted):
     url, directory, _ = planted
+    before = ledger_rows(url)
     result = flask("db", "repair", "-d", str(directory), database_url=url)
-    assert_clean_failure(result, "--reason")
+    assert_clean_failure(result, line="Error: Missing option '--reason'.", code=2)
+    assert ledger_rows(url) == before
 
 
 def test_a_database_migrated_before_the_ledger_adopts_it(planted):

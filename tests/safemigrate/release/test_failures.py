@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.support.cli_helpers import assert_clean_failure
 from tests.support.planting import HEAD, copy_migrations, plant
-from tests.support.release_helpers import columns, runner, spawn_runner, version_rows
+from tests.support.release_helpers import columns, runner, spawn_runner, version_rows, written
 
 
 def test_sigkill_mid_revision_leaves_nothing_half_applied(engine, database_url, tmp_path):
@@ -72,9 +72,8 @@ def test_failing_revision_leaves_the_database_at_the_previous_one(engine, databa
     )
     result = runner("--directory", str(directory), database_url=database_url)
     assert_clean_failure(
-        result, "revision b2bad (divides by zero) failed and was rolled back", "division by zero"
+        result, "revision b2bad (divides by zero) failed and was rolled back", "division by zero", code=1
     )
-    assert result.returncode == 1
     assert version_rows(engine) == [good]
     assert {"good_col"} <= columns(engine, "items")
     assert "bad_col" not in columns(engine, "items")
@@ -85,8 +84,7 @@ def test_two_heads_are_refused_with_a_hint(engine, database_url, tmp_path):
     plant(directory, "c1left", upgrade='op.add_column("items", sa.Column("left_col", sa.Integer()))')
     plant(directory, "c2right", upgrade='op.add_column("items", sa.Column("right_col", sa.Integer()))')
     result = runner("--directory", str(directory), database_url=database_url)
-    assert_clean_failure(result, "2 heads", "flask db merge heads")
-    assert result.returncode == 6
+    assert_clean_failure(result, "2 heads", "flask db merge heads", code=6)
     assert version_rows(engine) == [HEAD]
     assert not {"left_col", "right_col"} & columns(engine, "items")
 
@@ -94,9 +92,10 @@ def test_two_heads_are_refused_with_a_hint(engine, database_url, tmp_path):
 def test_database_newer_than_the_code_is_refused(engine, database_url):
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE alembic_version SET version_num = 'f00dfeed1234'"))
+    before = written(engine)
     result = runner(database_url=database_url)
-    assert_clean_failure(result, "f00dfeed1234", "code is older than the database")
-    assert result.returncode == 6
+    assert_clean_failure(result, "f00dfeed1234", "code is older than the database", code=6)
+    assert written(engine) == before
 
 
 # -- partly committed revisions ---------------------------------------------------------------
@@ -122,9 +121,8 @@ def test_a_partly_committed_revision_is_reported_exactly(engine, database_url, t
     result = runner("--directory", str(directory), "--lock-timeout", "20000", database_url=database_url)
 
     assert_clean_failure(
-        result, "revision e1mixed (mixes steps) failed: division by zero", "PARTLY COMMITTED"
+        result, "revision e1mixed (mixes steps) failed: division by zero", "PARTLY COMMITTED", code=1
     )
-    assert result.returncode == 1
     assert "rolled back:" in result.stderr
     assert "failed and was rolled back" not in result.stderr
     # What the message says stays applied is what the database has; alembic_version did not move.
@@ -181,8 +179,8 @@ def test_a_revision_raising_in_python_names_the_type_file_and_line(engine, datab
         result,
         "revision f1typo (typo) failed and was rolled back: AttributeError:",
         f"(at migrations/versions/{planted.name}:{line})",
+        code=1,
     )
-    assert result.returncode == 1
     assert version_rows(engine) == [HEAD]
 
 
@@ -203,8 +201,11 @@ def test_a_missing_privilege_is_exit_2_naming_it_without_the_password(database_u
     url = database_url.set(username=limited_role, password="s3cret-pw")
     result = runner(database_url=url)
     assert_clean_failure(
-        result, f"the database role {limited_role} lacks a privilege", "alembic_version", secret="s3cret-pw"
+        result,
+        f"the database role {limited_role} lacks a privilege",
+        "alembic_version",
+        code=2,
+        secret="s3cret-pw",
     )
-    assert result.returncode == 2
     assert len([line for line in result.stderr.splitlines() if " ERROR " in line]) == 1, result.stderr
     assert "MIGRATION_DATABASE_URL" in result.stderr

@@ -12,7 +12,7 @@ from alembic import command
 from tests.support.cli_helpers import assert_clean_failure, run, spawn
 from tests.support.db_helpers import run_alembic
 from tests.support.planting import HEAD
-from tests.support.release_helpers import FIRST, REVISIONS, empty_engine, runner, version_rows
+from tests.support.release_helpers import FIRST, REVISIONS, empty_engine, runner, version_rows, written
 
 __all__ = ["empty_engine"]  # a fixture
 
@@ -89,9 +89,8 @@ def test_unreachable_database_fails_after_wait_without_the_password():
     result = runner("--wait", "1", database_url="postgresql://app:hunter2@127.0.0.1:9/app")
     elapsed = time.monotonic() - started
     assert_clean_failure(
-        result, "could not connect to database 'app' on 127.0.0.1:9 within 1s", secret="hunter2"
+        result, "could not connect to database 'app' on 127.0.0.1:9 within 1s", code=3, secret="hunter2"
     )
-    assert result.returncode == 3
     assert 1 <= elapsed < 30, f"gave up after {elapsed:.1f}s"  # bounded by --wait, plus a loaded start
 
 
@@ -111,8 +110,7 @@ def test_unreachable_database_fails_after_wait_without_the_password():
 )
 def test_malformed_urls_fail_cleanly(env, message):
     result = run([sys.executable, "run_migration.py"], **env)
-    assert_clean_failure(result, message, secret="hunter2")
-    assert result.returncode == 2
+    assert_clean_failure(result, message, code=2, secret="hunter2")
 
 
 @pytest.mark.parametrize(
@@ -121,14 +119,14 @@ def test_malformed_urls_fail_cleanly(env, message):
 )
 def test_bad_options_are_usage_errors(args, database_url):
     result = runner(*args, database_url=database_url)
-    assert_clean_failure(result, "run_migration: error:")
-    assert result.returncode == 2
+    assert_clean_failure(result, "run_migration: error:", code=2)
 
 
-def test_unknown_target_is_a_usage_error(database_url):
+def test_unknown_target_is_a_usage_error(database_url, engine):
+    before = written(engine)
     result = runner("--target", "nosuchrev", database_url=database_url)
-    assert_clean_failure(result, "unknown target revision 'nosuchrev'")
-    assert result.returncode == 2
+    assert_clean_failure(result, "unknown target revision 'nosuchrev'", code=2)
+    assert written(engine) == before
 
 
 def test_migration_database_url_overrides_database_url(empty_database_url, empty_engine):
@@ -139,3 +137,9 @@ def test_migration_database_url_overrides_database_url(empty_database_url, empty
     assert result.returncode == 0, result.stderr
     assert "hunter2" not in result.stderr
     assert version_rows(empty_engine) == [HEAD]
+
+
+def test_a_folder_without_migration_scripts_is_a_usage_error(empty_database_url, empty_engine, tmp_path):
+    result = runner("--directory", str(tmp_path), database_url=empty_database_url)
+    assert_clean_failure(result, line=f"run_migration ERROR no migration scripts in {tmp_path}", code=2)
+    assert version_rows(empty_engine) == []

@@ -161,15 +161,19 @@ def test_range_selects_revisions_after_the_lower_bound(directory):
 @pytest.mark.parametrize("spec", ["nosuchrev", "abc:def"])
 def test_unknown_revision_is_a_clear_usage_error(spec):
     result = flask("db", "lint", spec)
-    assert_clean_failure(result, "unknown revision")
-    assert result.returncode == 2
+    assert_clean_failure(result, "unknown revision", code=2)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_revision_file_that_is_not_python_is_a_clear_error(directory):
     plant(directory, "g1broken", upgrade="op.add_column(", downgrade="pass")
     result = flask("db", "lint", "-d", str(directory))
-    assert_clean_failure(result, "cannot load the revisions", "SyntaxError")
+    assert_clean_failure(
+        result,
+        line=f"Error: cannot load the revisions in {directory}: SyntaxError: '(' was never closed "
+        "(29990101_0000_g1broken_planted.py, line 16)",
+        code=2,
+    )
     assert len(result.stderr.strip().splitlines()) == 1
 
 
