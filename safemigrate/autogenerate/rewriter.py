@@ -21,6 +21,7 @@ from safemigrate.autogenerate.enums import create_each_type_once, enum_type, loc
 from safemigrate.autogenerate.idempotent import make_rerunnable
 from safemigrate.autogenerate.questioner import backfill_value, resolve_renames
 from safemigrate.autogenerate.tables import resolve_table_renames
+from safemigrate.compat import copy_column, reverse_of
 
 writer = Rewriter()
 # Tables created or dropped by the revision being written (set while it is rewritten).
@@ -86,7 +87,8 @@ def create_table(context, revision, op):
 def drop_table(context, revision, op):
     """The way back from create_table, mirrored: the type goes with its last table, and the table's
     re-creation in the downgrade finds it created first."""
-    columns = op._reverse.columns if op._reverse is not None else []
+    created = reverse_of(op)
+    columns = created.columns if created is not None else []
     own = _own_enum_types(columns, context.connection)
     dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in own]
     return [op, *dropped]
@@ -103,7 +105,7 @@ def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
             schema = located(reflected_from, enum)
             copy_type = postgresql.ENUM(*enum.enums, name=enum.name, schema=schema, create_type=False)
             found.setdefault((schema, enum.name), copy_type)
-            columns[position] = copy = column._copy()
+            columns[position] = copy = copy_column(column)
             copy.type = copy_type
     return list(found.values())
 

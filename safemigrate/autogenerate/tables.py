@@ -14,6 +14,7 @@ from alembic.operations import ops as alembic_ops
 from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.questioner import type_sql
+from safemigrate.compat import reverse_of
 
 
 def _shape(table: sa.Table) -> set[tuple[str, str, bool]]:
@@ -71,7 +72,7 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
     constraint to its new conventional name, with no re-validation scan."""
     for table_ops in [o for o in upgrade_ops.ops if isinstance(o, alembic_ops.ModifyTableOps)]:
         for drop in [o for o in table_ops.ops if _drops_foreign_key_to(o, old)]:
-            before = drop._reverse
+            before = reverse_of(drop)
             create = next((o for o in table_ops.ops if _same_foreign_key(o, before, new)), None)
             if create is None:
                 continue
@@ -87,9 +88,9 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
 def _drops_foreign_key_to(op, table: str) -> bool:
     return (
         isinstance(op, alembic_ops.DropConstraintOp)
-        and isinstance(op._reverse, alembic_ops.CreateForeignKeyOp)
-        and op._reverse.referent_table == table
-        and op._reverse.kw.get("referent_schema") is None
+        and isinstance(reverse_of(op), alembic_ops.CreateForeignKeyOp)
+        and reverse_of(op).referent_table == table
+        and reverse_of(op).kw.get("referent_schema") is None
     )
 
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -40,8 +39,10 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
+from safemigrate.compat import normalized_down_revisions
 from safemigrate.errors import error_summary
 from safemigrate.ledger.ancestry import Ahead, ahead_of_code
+from safemigrate.offline import offline_sql
 from safemigrate.release.errors import (
     EXIT_OK,
     EXIT_PENDING,
@@ -61,7 +62,7 @@ from safemigrate.release.journal import StatementJournal
 from safemigrate.release.lock import MigrationLock, connect, refuse_transaction_pooler
 from safemigrate.release.preflight import check_before_apply
 from safemigrate.squash.guard import squash_refusal
-from safemigrate.state import alembic_config, is_known_revision, offline_sql, run_scripts
+from safemigrate.state import alembic_config, is_known_revision, run_scripts
 from safemigrate.urls import safe_url
 
 log = logging.getLogger("run_migration")
@@ -290,7 +291,7 @@ class ReleaseRunner:
 
     def _steps(self, connection: Connection, remaining: list[Script]):
         def steps(heads, _context):
-            expected = set(remaining[0]._normalized_down_revisions)
+            expected = set(normalized_down_revisions(remaining[0]))
             if set(heads) != expected:
                 raise MigrationFailed(
                     f"the database moved to {','.join(heads) or 'base'} while this runner held the lock "
@@ -360,10 +361,7 @@ class ReleaseRunner:
         start = ",".join(plan.current)
         revision_range = f"{start}:{plan.target}" if start else plan.target
         return offline_sql(
-            command.upgrade,
-            revision_range,
-            url=self.settings.url.render_as_string(hide_password=False),
-            directory=self.settings.directory,
+            self.scripts, revision_range, url=self.settings.url.render_as_string(hide_password=False)
         )
 
     def close(self) -> None:
