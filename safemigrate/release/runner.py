@@ -27,7 +27,6 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +60,7 @@ from safemigrate.release.errors import (
 from safemigrate.release.journal import StatementJournal
 from safemigrate.release.lock import MigrationLock, connect, refuse_transaction_pooler
 from safemigrate.release.preflight import check_before_apply
+from safemigrate.scratch import ScratchServer
 from safemigrate.squash.guard import squash_refusal
 from safemigrate.state import alembic_config, is_known_revision, run_scripts
 from safemigrate.urls import safe_url
@@ -84,7 +84,7 @@ class Settings:
     check_drift: bool = False
     # Development only: where --check-drift builds its expected schema when the role may not create
     # databases (a context manager factory yielding a server URL); production hands none.
-    scratch_server: Callable[[], AbstractContextManager[URL]] | None = None
+    scratch_server: ScratchServer | None = None
 
 
 class Mode(enum.Enum):
