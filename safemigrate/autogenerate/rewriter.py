@@ -19,8 +19,8 @@ from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.enums import create_each_type_once, enum_type, located
 from safemigrate.autogenerate.idempotent import make_rerunnable
-from safemigrate.autogenerate.questioner import backfill_value, resolve_renames
-from safemigrate.autogenerate.tables import resolve_table_renames
+from safemigrate.autogenerate.questioner import backfill_value
+from safemigrate.autogenerate.renames import resolve_renames
 from safemigrate.compat import copy_column, reverse_of
 
 writer = Rewriter()
@@ -189,8 +189,7 @@ def process_revision_directives(context, revision, directives) -> None:
     answers = _answers(context)
     for upgrade_ops in script.upgrade_ops_list:
         if answers is not None:
-            resolve_table_renames(upgrade_ops, answers, context.connection)
-            resolve_renames(upgrade_ops, answers)
+            resolve_renames(upgrade_ops, answers, context.connection)
         _drop_enum_types_with_their_last_column(upgrade_ops, context.connection)
     for downgrade_ops in script.downgrade_ops_list:
         downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade
