@@ -4,7 +4,7 @@ How it is built (nothing is written until the last step):
 1. plan (safemigrate/squash/plan.py): the revisions replaced, or a one-line refusal;
 2. replay: a scratch database is migrated through the real revisions up to B;
 3. render: the squash's upgrade() is that database's schema as PostgreSQL dumps it (the normalised
-   `pg_dump --schema-only` of safemigrate/catalog.py, one statement per `op.execute`), so constraint
+   `pg_dump --schema-only` of safemigrate/snapshot/dump.py, one statement per `op.execute`), so constraint
    and index names, enums, sequences, server defaults and NOT VALID states are the replayed ones,
    not what the models say; downgrade() drops what the catalogue holds;
 4. verify: a copy of the history with the squash in place of the range builds a second scratch
