@@ -20,7 +20,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from safemigrate.compat import downgrade_steps, upgrade_steps
+from safemigrate.library_compat import downgrade_steps, upgrade_steps
 from safemigrate.state import alembic_config, run_scripts
 
 # Offline rendering never connects; the URL only chooses the dialect.

@@ -14,7 +14,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
-from safemigrate.compat import downgrade_steps, upgrade_steps
+from safemigrate.library_compat import downgrade_steps, upgrade_steps
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from alembic.operations import ops as alembic_ops
 from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.questioner import ask_rename_column, ask_rename_table, type_sql
-from safemigrate.compat import reverse_of
+from safemigrate.library_compat import reverse_of
 
 
 def resolve_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, connection) -> None:

@@ -7,7 +7,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops as alembic_ops
 
 from safemigrate.autogenerate import ops
-from safemigrate.compat import render_column, render_dialect_kwargs, render_index_expressions
+from safemigrate.library_compat import render_column, render_dialect_kwargs, render_index_expressions
 
 IMPORT = "from safemigrate import safe"
 

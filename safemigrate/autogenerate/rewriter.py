@@ -21,7 +21,7 @@ from safemigrate.autogenerate.enums import create_each_type_once, enum_type, loc
 from safemigrate.autogenerate.idempotent import make_rerunnable
 from safemigrate.autogenerate.questioner import backfill_value
 from safemigrate.autogenerate.renames import resolve_renames
-from safemigrate.compat import copy_column, reverse_of
+from safemigrate.library_compat import copy_column, reverse_of
 
 writer = Rewriter()
 # Tables created or dropped by the revision being written (set while it is rewritten).

@@ -26,7 +26,7 @@ from alembic import context as alembic_context
 from alembic.script import ScriptDirectory
 from pglast import parser as pg_parser
 
-from safemigrate.compat import proxy_restored, versioned_down_revisions
+from safemigrate.library_compat import proxy_restored, versioned_down_revisions
 from safemigrate.offline import render
 from safemigrate.review.compat import ColumnTypes, TypesThrough, Verdict, judge, unknown
 

@@ -15,10 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from safemigrate.compat import all_down_revisions
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.ancestry import ahead_of_code
 from safemigrate.ledger.checksum import render_checksums
+from safemigrate.library_compat import all_down_revisions
 from safemigrate.state import replaced_by_squash
 
 

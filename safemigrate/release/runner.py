@@ -38,9 +38,9 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
-from safemigrate.compat import normalized_down_revisions
 from safemigrate.errors import error_summary
 from safemigrate.ledger.ancestry import Ahead, ahead_of_code
+from safemigrate.library_compat import normalized_down_revisions
 from safemigrate.offline import offline_sql
 from safemigrate.release.errors import (
     EXIT_OK,

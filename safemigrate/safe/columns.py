@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from safemigrate.compat import copy_column
+from safemigrate.library_compat import copy_column
 from safemigrate.safe.data import backfill_in_batches
 from safemigrate.safe.run import (
     constraint_exists,

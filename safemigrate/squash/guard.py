@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from alembic.script import Script, ScriptDirectory
 
-from safemigrate.compat import all_down_revisions
+from safemigrate.library_compat import all_down_revisions
 from safemigrate.state import is_known_revision, replaced_by_squash, squash_revisions
 
 __all__ = ["replaced_by_squash", "squash_refusal", "squash_revisions"]

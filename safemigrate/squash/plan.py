@@ -22,8 +22,8 @@ import pglast
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
-from safemigrate.compat import all_down_revisions
 from safemigrate.errors import EXIT_REFUSED, SafeMigrateError
+from safemigrate.library_compat import all_down_revisions
 
 # Statements that write rows (pglast node names).
 _ROW_WRITING = {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"}

@@ -1,4 +1,4 @@
-"""Every private Alembic/SQLAlchemy access goes through safemigrate/compat.py, so an upgrade of either
+"""Every private Alembic/SQLAlchemy access goes through safemigrate/library_compat.py, so an upgrade of either
 library is checked in one module: no other module reaches past a leading underscore of an object it
 does not own (`x._name`, `getattr(x, "_name")`) or imports a private name from Alembic or SQLAlchemy."""
 
@@ -44,7 +44,7 @@ def test_private_library_apis_are_used_only_in_the_compatibility_module():
     found = {
         str(path.relative_to(PACKAGE)): sites
         for path in sorted(PACKAGE.rglob("*.py"))
-        if path.name != "compat.py" and (sites := private_accesses(path))
+        if path.name != "library_compat.py" and (sites := private_accesses(path))
     }
     assert found == {}
 

@@ -1,4 +1,5 @@
-"""Every private Alembic and SQLAlchemy API the toolkit uses, in one place.
+"""Every private Alembic and SQLAlchemy API the toolkit uses, in one place (compatibility with the
+libraries; review/compat.py is about compatibility between releases, another thing).
 
 Alembic's own `alembic/util/sqla_compat.py` is the pattern: each function below names one private
 attribute or function and says which public API is missing, so that upgrading Alembic (1.20) or
