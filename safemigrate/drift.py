@@ -1,30 +1,29 @@
 """`flask db drift`: the live schema against the one its revisions build.
 
-The expected schema is built for real: a scratch database on the same server (CREATE DATABASE),
-migrated to the live database's revision with the same scripts, then dropped. When the role may
-not create databases, a development host may hand a throwaway server (`scratch_server`); without
-one (production) the check refuses in one line. Both schemas are read with the same catalogue
-queries (safemigrate/snapshot/catalogue.py) and compared by safemigrate/snapshot/diff.py.
+The expected schema is built for real: a scratch database on the same server (CREATE DATABASE,
+safemigrate/scratch.py), migrated to the live database's revision with the same scripts, then
+dropped. When the role may not create databases, a development host may hand a throwaway server
+(`scratch_server`); without one (production) the check refuses in one line. Both schemas are read
+with the same catalogue queries (safemigrate/snapshot/catalogue.py) and compared by
+safemigrate/snapshot/diff.py.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from psycopg2 import errors as pg_errors
-from psycopg2 import sql as pg_sql
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
+from safemigrate import scratch
 from safemigrate.errors import EXIT_USAGE, SafeMigrateError, error_summary
-from safemigrate.scratch import admin_connect, create_database, drop_database
+from safemigrate.scratch import ScratchServer, ScratchUnavailable
 from safemigrate.snapshot.catalogue import snapshot
 from safemigrate.snapshot.diff import Difference, compare
 from safemigrate.state import alembic_config, run_scripts
@@ -37,9 +36,6 @@ class DriftError(SafeMigrateError):
     """The check could not run (one line for the operator)."""
 
     exit_code = EXIT_USAGE
-
-
-ScratchServer = Callable[[], AbstractContextManager[URL]]
 
 
 def find_drift(
@@ -78,47 +74,38 @@ def _build(url: URL, scripts: ScriptDirectory, heads: tuple[str, ...]) -> dict:
 
 
 @contextmanager
-def scratch_database(url: URL, scratch_server: ScratchServer | None = None):
+def scratch_database(url: URL, scratch_server: ScratchServer | None = None) -> Iterator[URL]:
     """A new empty database on the same server, or on `scratch_server`'s; dropped afterwards."""
-    name = f"drift_scratch_{secrets.token_hex(6)}"
     try:
-        conn = admin_connect(url)
-    except Exception as exc:  # noqa: BLE001 (psycopg2 connection errors)
-        raise DriftError(f"cannot connect to {_where(url)}: {error_summary(exc)}") from None
-    try:
-        with conn.cursor() as cur:
-            cur.execute(pg_sql.SQL("CREATE DATABASE {}").format(pg_sql.Identifier(name)))
-    except pg_errors.InsufficientPrivilege:
-        conn.close()
-        if scratch_server is None:
-            raise DriftError(
-                f"the role {url.username!r} may not CREATE DATABASE, so the expected schema cannot be built: "
-                "grant it CREATEDB, or run the check with a role that has it (MIGRATION_DATABASE_URL)"
-            ) from None
-        log.info("no CREATE DATABASE privilege: the expected schema is built on a throwaway server")
-        with _on_scratch_server(scratch_server, name) as scratch_url:
+        with scratch.scratch_database(
+            url, "drift", scratch_server=_announced(scratch_server) if scratch_server else None
+        ) as scratch_url:
             yield scratch_url
-        return
-    except Exception as exc:  # noqa: BLE001
-        conn.close()
-        raise DriftError(f"cannot create a scratch database: {error_summary(exc)}") from None
-    conn.close()
-    try:
-        yield url.set(database=name)
-    finally:
-        drop_database(url, name)
+    except ScratchUnavailable as exc:
+        raise DriftError(_unavailable(exc, url)) from None
 
 
-@contextmanager
-def _on_scratch_server(scratch_server: ScratchServer, name: str):
-    try:
+def _unavailable(exc: ScratchUnavailable, url: URL) -> str:
+    if exc.step == "connect":
+        return f"cannot connect to {_where(url)}: {exc.detail}"
+    if exc.step == "privilege":
+        return (
+            f"the role {url.username!r} may not CREATE DATABASE, so the expected schema cannot be built: "
+            "grant it CREATEDB, or run the check with a role that has it (MIGRATION_DATABASE_URL)"
+        )
+    if exc.step == "scratch server":
+        return f"the scratch server could not be used: {exc.detail}"
+    return f"cannot create a scratch database: {exc.detail}"
+
+
+def _announced(scratch_server: ScratchServer) -> ScratchServer:
+    @contextmanager
+    def server() -> Iterator[URL]:
+        log.info("no CREATE DATABASE privilege: the expected schema is built on a throwaway server")
         with scratch_server() as server_url:
-            create_database(server_url, name)
-            yield server_url.set(database=name)
-    except DriftError:
-        raise
-    except Exception as exc:  # noqa: BLE001 (whatever the host's server raises: one line)
-        raise DriftError(f"the scratch server could not be used: {error_summary(exc)}") from None
+            yield server_url
+
+    return server
 
 
 def _where(url: URL) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,8 @@ from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
+
+from safemigrate.library_compat import downgrade_steps, upgrade_steps
 
 
 @functools.cache
@@ -62,10 +63,10 @@ def run_scripts(
     """
     if direction not in ("upgrade", "downgrade"):
         raise ValueError(f"direction must be upgrade or downgrade, not {direction!r}")
-    step = scripts._upgrade_revs if direction == "upgrade" else scripts._downgrade_revs
+    step = upgrade_steps if direction == "upgrade" else downgrade_steps
 
     def revisions(rev, context):
-        return steps(rev, context) if steps is not None else step(destination, rev)
+        return steps(rev, context) if steps is not None else step(scripts, destination, rev)
 
     with EnvironmentContext(
         config,
@@ -76,16 +77,6 @@ def run_scripts(
         destination_rev=destination,
     ):
         scripts.run_env()
-
-
-def offline_sql(fn, revision_range: str, *, url: str, directory: Path) -> str:
-    """The SQL that `fn` (command.upgrade or command.downgrade) would run for `revision_range`,
-    rendered offline (`--sql`): nothing is applied and no connection is made."""
-    buffer = io.StringIO()
-    config = alembic_config(url=url, directory=directory)
-    config.output_buffer = buffer
-    fn(config, revision_range, sql=True)
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
   an Alembic plugin; CHECK constraints by Alembic's opt-in plugin;
 - rewriter.py: process_revision_directives, every operation on an existing table in its safe form;
 - renderers.py: those operations as readable `safe.…` calls;
-- questioner.py and answers.py: renames and backfill values, asked or given as options;
+- renames.py: a drop and an add of the same shape (a table, a column) that may be a rename;
+- questioner.py and answers.py: renames confirmed and backfill values, asked or given as options;
 - cli.py: `flask db migrate` with --rename and --backfill.
 
 `context_options()` is what migrations/env.py hands to Alembic's context.configure().

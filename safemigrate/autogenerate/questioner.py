@@ -1,19 +1,19 @@
-"""Django-style questions, answered by options when there is no terminal.
+"""The questions autogenerate asks a person, and only the questions (Django's MigrationQuestioner /
+InteractiveMigrationQuestioner split): what is asked about is decided elsewhere, and nothing here
+changes an operation.
 
-- A table loses a column and gains one of the same type and nullability: "Did you rename
-  items.description to items.details? [y/N]". Yes -> a rename, the data kept.
+- A rename renames.py found possible: "Did you rename items.description to items.details? [y/N]",
+  "Did you rename table items to things? [y/N]". Without a terminal the answer is no.
 - A NOT NULL column without a server default on an existing table: a one-off value for the rows
-  already there.
+  already there (given by --backfill, else asked, else refused in one line), checked by PostgreSQL.
 """
 
 from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from alembic.operations import ops as alembic_ops
 from sqlalchemy.dialects import postgresql
 
-from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.enums import enum_type
 
@@ -24,65 +24,16 @@ def type_sql(type_: sa.types.TypeEngine) -> str:
     return type_.compile(dialect=DIALECT)
 
 
-def _same_shape(a: sa.Column, b: sa.Column) -> bool:
-    return type_sql(a.type) == type_sql(b.type) and a.nullable == b.nullable
+def ask_rename_column(answers: Answers, table: str, old: str, new: str) -> bool:
+    """Whether `table.old` was renamed to `table.new`; without a terminal, no (Django's default)."""
+    return answers.interactive and click.confirm(
+        f"Did you rename {table}.{old} to {table}.{new}?", default=False
+    )
 
 
-def resolve_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> None:
-    """Turn a confirmed drop + add of a column into a rename; warn about every drop left."""
-    for table_ops in upgrade_ops.ops:
-        if not isinstance(table_ops, alembic_ops.ModifyTableOps):
-            continue
-        table = table_ops.table_name
-        added = {op.column.name: op for op in table_ops.ops if isinstance(op, alembic_ops.AddColumnOp)}
-        dropped = {op.column_name: op for op in table_ops.ops if isinstance(op, alembic_ops.DropColumnOp)}
-        for old, drop in list(dropped.items()):
-            old_column = drop.to_column()
-            new = answers.renames.get(f"{table}.{old}")
-            if new is not None:
-                answers.used.add(f"{table}.{old}")
-                add = added.get(new)
-                if add is None:
-                    raise AutogenerateRefused(
-                        f"--rename {table}.{old}:{new}: the models do not add a column {table}.{new}"
-                    )
-                if not _same_shape(old_column, add.column):
-                    raise AutogenerateRefused(
-                        f"--rename {table}.{old}:{new}: {old} is {_shape(old_column)} but {new} is "
-                        f"{_shape(add.column)}; a rename keeps the type: rename first, change the type later"
-                    )
-            elif answers.interactive:
-                candidates = [a for a in added.values() if _same_shape(old_column, a.column)]
-                new = next(
-                    (
-                        a.column.name
-                        for a in candidates
-                        if click.confirm(
-                            f"Did you rename {table}.{old} to {table}.{a.column.name}?", default=False
-                        )
-                    ),
-                    None,
-                )
-            if new is None:
-                answers.notes.append(
-                    f"WARNING: {table}.{old} is DROPPED by this revision, with all its data. "
-                    f"If you renamed it, run again with --rename {table}.{old}:NEW."
-                )
-                continue
-            add = added.pop(new)
-            table_ops.ops[table_ops.ops.index(add)] = ops.RenameColumn(table, old, new)
-            table_ops.ops.remove(drop)
-            answers.notes.append(f"{table}.{old} renamed to {table}.{new}: its data is kept.")
-    for key in answers.renames:
-        if "." in key and key not in answers.used:
-            table, old = key.split(".", 1)
-            raise AutogenerateRefused(
-                f"--rename {key}:{answers.renames[key]}: the models do not drop a column {old} from {table}"
-            )
-
-
-def _shape(column: sa.Column) -> str:
-    return f"{type_sql(column.type)} {'NULL' if column.nullable else 'NOT NULL'}"
+def ask_rename_table(answers: Answers, old: str, new: str) -> bool:
+    """Whether table `old` was renamed to `new`; without a terminal, no."""
+    return answers.interactive and click.confirm(f"Did you rename table {old} to {new}?", default=False)
 
 
 def backfill_value(table: str, column: sa.Column, answers: Answers | None, connection) -> str | None:

@@ -7,6 +7,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops as alembic_ops
 
 from safemigrate.autogenerate import ops
+from safemigrate.library_compat import render_column, render_dialect_kwargs, render_index_expressions
 
 IMPORT = "from safemigrate import safe"
 
@@ -24,10 +25,10 @@ def _create_index(context, op):
     index = alembic_ops.CreateIndexOp(
         op.name, op.table_name, op.columns, unique=op.unique, **op.kw
     ).to_index()
-    columns = ", ".join(render._get_index_rendered_expressions(index, context))
+    columns = ", ".join(render_index_expressions(index, context))
     options = [
         *(["unique=True"] if op.unique else []),
-        *render._render_dialect_kwargs_items(context, index.dialect_kwargs),
+        *render_dialect_kwargs(context, index.dialect_kwargs),
     ]
     context.imports.add(IMPORT)
     arguments = ", ".join([repr(op.name), repr(op.table_name), f"[{columns}]", *options])
@@ -72,7 +73,7 @@ def _set_not_null(context, op):
 @render.renderers.dispatch_for(ops.AddNotNullColumn)
 def _add_not_null_column(context, op):
     context.imports.add(IMPORT)
-    column = render._render_column(op.column, context)
+    column = render_column(op.column, context)
     return f"safe.add_not_null_column({op.table_name!r}, {column}, backfill={op.backfill!r})"
 
 

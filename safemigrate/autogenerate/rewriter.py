@@ -19,8 +19,9 @@ from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.enums import create_each_type_once, enum_type, located
 from safemigrate.autogenerate.idempotent import make_rerunnable
-from safemigrate.autogenerate.questioner import backfill_value, resolve_renames
-from safemigrate.autogenerate.tables import resolve_table_renames
+from safemigrate.autogenerate.questioner import backfill_value
+from safemigrate.autogenerate.renames import resolve_renames
+from safemigrate.library_compat import copy_column, reverse_of
 
 writer = Rewriter()
 # Tables created or dropped by the revision being written (set while it is rewritten).
@@ -86,7 +87,8 @@ def create_table(context, revision, op):
 def drop_table(context, revision, op):
     """The way back from create_table, mirrored: the type goes with its last table, and the table's
     re-creation in the downgrade finds it created first."""
-    columns = op._reverse.columns if op._reverse is not None else []
+    created = reverse_of(op)
+    columns = created.columns if created is not None else []
     own = _own_enum_types(columns, context.connection)
     dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in own]
     return [op, *dropped]
@@ -103,7 +105,7 @@ def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
             schema = located(reflected_from, enum)
             copy_type = postgresql.ENUM(*enum.enums, name=enum.name, schema=schema, create_type=False)
             found.setdefault((schema, enum.name), copy_type)
-            columns[position] = copy = column._copy()
+            columns[position] = copy = copy_column(column)
             copy.type = copy_type
     return list(found.values())
 
@@ -187,8 +189,7 @@ def process_revision_directives(context, revision, directives) -> None:
     answers = _answers(context)
     for upgrade_ops in script.upgrade_ops_list:
         if answers is not None:
-            resolve_table_renames(upgrade_ops, answers, context.connection)
-            resolve_renames(upgrade_ops, answers)
+            resolve_renames(upgrade_ops, answers, context.connection)
         _drop_enum_types_with_their_last_column(upgrade_ops, context.connection)
     for downgrade_ops in script.downgrade_ops_list:
         downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade

@@ -8,18 +8,17 @@ server (for `flask db drift` when the role may not create databases) from
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
+
+from safemigrate.scratch import ScratchServer
 
 # The key a host sets in app.extensions to a callable returning a context manager that yields the
 # URL of a throwaway server's maintenance database (development only; production sets nothing).
 SCRATCH_SERVER = "safemigrate.scratch_server"
-ScratchServer = Callable[[], AbstractContextManager[URL]]
 
 
 def _migrate():

@@ -10,7 +10,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -23,6 +22,7 @@ from safemigrate.release.errors import (
     classify_outside_revision,
 )
 from safemigrate.release.runner import Mode, Settings, release
+from safemigrate.scratch import ScratchServer
 from safemigrate.urls import normalise_database_url
 
 EXIT_CODES_HELP = """exit codes:
@@ -191,7 +191,7 @@ def main(
     *,
     app_database_url: AppDatabaseUrl,
     directory: Path,
-    scratch_server: Callable[[], AbstractContextManager[URL]] | None = None,
+    scratch_server: ScratchServer | None = None,
 ) -> int:
     """Parse, run the release (release/runner.py owns the sequence), print one line on failure.
 

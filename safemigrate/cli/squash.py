@@ -33,14 +33,14 @@ def squash_command(revision_range: str, message: str, directory: str | None):
     a data migration in the range.
     """
     # Imported when the command runs: pglast and the rest stay out of every other flask command.
-    from safemigrate.snapshot.dump import CatalogError
+    from safemigrate.snapshot.dump import DumpError
     from safemigrate.squash.build import squash
     from safemigrate.squash.plan import SquashRefused
 
     url = host.engine().url
     try:
         result = squash(host.migrations_directory(directory), revision_range, message, url, echo=click.echo)
-    except (SquashRefused, CatalogError) as exc:
+    except (SquashRefused, DumpError) as exc:
         raise _Refused(f"squash refused: {exc}") from None
     except Exception as exc:  # noqa: BLE001 (a failing revision, a server error: one line, nothing written)
         raise click.ClickException(f"squash failed, nothing written: {error_summary(exc)}") from None

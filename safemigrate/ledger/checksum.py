@@ -1,6 +1,6 @@
 """What a revision does, as a checksum: of its rendered SQL, or of its source when it cannot render.
 
-The SQL comes from the review's renderer (safemigrate/review/render.py): one offline (`--sql`) pass
+The SQL comes from the offline renderer (safemigrate/offline.py): one offline (`--sql`) pass
 over the revisions with the caller's parsed ScriptDirectory, sliced per revision. Each slice is
 normalised with PostgreSQL's own scanner (pglast): comments and
 whitespace do not count, and neither do the transaction brackets and the `alembic_version`
@@ -26,6 +26,8 @@ from alembic import context as alembic_context
 from alembic.script import ScriptDirectory
 from pglast import parser as pg_parser
 
+from safemigrate.library_compat import proxy_restored, versioned_down_revisions
+from safemigrate.offline import render
 from safemigrate.review.compat import ColumnTypes, TypesThrough, Verdict, judge, unknown
 
 _BOOKKEEPING = ("BEGIN", "COMMIT")
@@ -116,23 +118,19 @@ def render_upgrades(
 
     `column_types` gives a column's type before the first revision; later revisions see the types
     the earlier ones of the pass set."""
-    saved = getattr(alembic_context, "_proxy", None)
     # The offline pass would log "Running upgrade A -> B" for revisions that are not being run.
     migration_log = logging.getLogger("alembic.runtime.migration")
     was_disabled, migration_log.disabled = migration_log.disabled, True
     try:
-        return _render(scripts, destination, starting_rev, column_types)
+        with proxy_restored(alembic_context):
+            return _render(scripts, destination, starting_rev, column_types)
     finally:
         migration_log.disabled = was_disabled
-        if saved is not None:
-            saved._install_proxy()
 
 
 def _render(scripts: ScriptDirectory, destination: str, starting_rev, column_types=None) -> dict:
-    """The review's one-pass offline renderer (safemigrate/review/render.py), checksummed and judged."""
-    from safemigrate.review.render import render
-
-    rendered = render(scripts, Path(scripts.dir), "upgrade", starting_rev, destination)
+    """The one-pass offline renderer (safemigrate/offline.py), checksummed and judged."""
+    rendered = render(scripts, "upgrade", starting_rev, destination)
     types = TypesThrough(column_types)
     found = {}
     for revision in _in_order(scripts, rendered.sql.keys() | rendered.failed.keys()):
@@ -162,10 +160,6 @@ def checksum_of(scripts: ScriptDirectory, revision: str) -> str:
     from alembic import op
 
     script = scripts.get_revision(revision)
-    saved_op = getattr(op, "_proxy", None)
-    try:
-        found = render_checksums(scripts, script.revision, script._versioned_down_revisions or None)
-    finally:
-        if saved_op is not None:
-            saved_op._install_proxy()
+    with proxy_restored(op):
+        found = render_checksums(scripts, script.revision, versioned_down_revisions(script) or None)
     return found.get(script.revision) or source_checksum(script.path)

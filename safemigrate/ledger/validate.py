@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.ancestry import ahead_of_code
 from safemigrate.ledger.checksum import render_checksums
+from safemigrate.library_compat import all_down_revisions
 from safemigrate.state import replaced_by_squash
 
 
@@ -95,13 +96,13 @@ def validate(connection: Connection, scripts: ScriptDirectory) -> list[Finding]:
 def _ancestors(files: dict, revisions: list[str]) -> set[str]:
     """Every revision strictly below `revisions` in the files' graph."""
     seen: set[str] = set()
-    stack = [down for r in revisions for down in files[r]._all_down_revisions]
+    stack = [down for r in revisions for down in all_down_revisions(files[r])]
     while stack:
         revision = stack.pop()
         if revision in seen or revision not in files:
             continue
         seen.add(revision)
-        stack.extend(files[revision]._all_down_revisions)
+        stack.extend(all_down_revisions(files[revision]))
     return seen
 
 

@@ -27,12 +27,10 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -42,6 +40,8 @@ from sqlalchemy.exc import DBAPIError
 
 from safemigrate.errors import error_summary
 from safemigrate.ledger.ancestry import Ahead, ahead_of_code
+from safemigrate.library_compat import normalized_down_revisions
+from safemigrate.offline import offline_sql
 from safemigrate.release.errors import (
     EXIT_OK,
     EXIT_PENDING,
@@ -60,8 +60,9 @@ from safemigrate.release.errors import (
 from safemigrate.release.journal import StatementJournal
 from safemigrate.release.lock import MigrationLock, connect, refuse_transaction_pooler
 from safemigrate.release.preflight import check_before_apply
+from safemigrate.scratch import ScratchServer
 from safemigrate.squash.guard import squash_refusal
-from safemigrate.state import alembic_config, is_known_revision, offline_sql, run_scripts
+from safemigrate.state import alembic_config, is_known_revision, run_scripts
 from safemigrate.urls import safe_url
 
 log = logging.getLogger("run_migration")
@@ -83,7 +84,7 @@ class Settings:
     check_drift: bool = False
     # Development only: where --check-drift builds its expected schema when the role may not create
     # databases (a context manager factory yielding a server URL); production hands none.
-    scratch_server: Callable[[], AbstractContextManager[URL]] | None = None
+    scratch_server: ScratchServer | None = None
 
     def __post_init__(self) -> None:
         # Refused here, not half-way: a folder without env.py would surface as an Alembic error after
@@ -300,7 +301,7 @@ class ReleaseRunner:
 
     def _steps(self, connection: Connection, remaining: list[Script]):
         def steps(heads, _context):
-            expected = set(remaining[0]._normalized_down_revisions)
+            expected = set(normalized_down_revisions(remaining[0]))
             if set(heads) != expected:
                 raise MigrationFailed(
                     f"the database moved to {','.join(heads) or 'base'} while this runner held the lock "
@@ -370,10 +371,7 @@ class ReleaseRunner:
         start = ",".join(plan.current)
         revision_range = f"{start}:{plan.target}" if start else plan.target
         return offline_sql(
-            command.upgrade,
-            revision_range,
-            url=self.settings.url.render_as_string(hide_password=False),
-            directory=self.settings.directory,
+            self.scripts, revision_range, url=self.settings.url.render_as_string(hide_password=False)
         )
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """The automated review of migration revisions (`flask db lint`, `flask db status`).
 
 Every revision's upgrade and downgrade SQL is rendered offline, once for the whole history
-(render.py), parsed by PostgreSQL's own parser (pglast, sql.py) and judged statement by statement
+(safemigrate/offline.py), parsed by PostgreSQL's own parser (pglast, sql.py) and judged statement by statement
 (rules.py) against what the history built before it (history.py); the revision file itself is
 checked for a message, a downgrade and acknowledgements (revision.py, report.py).
 """

@@ -10,8 +10,8 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
 from safemigrate.errors import EXIT_USAGE, SafeMigrateError
+from safemigrate.offline import Rendered, one_line, render
 from safemigrate.review.history import NeedHistory, Schema
-from safemigrate.review.render import Rendered, one_line, render
 from safemigrate.review.report import RevisionReport, apply_acks
 from safemigrate.review.revision import review_revision
 
@@ -84,21 +84,21 @@ class MigrationLinter:
         if isinstance(down, tuple | list):  # a merge revision: no SQL of its own
             up, back = Rendered({script.revision: ""}), Rendered({script.revision: ""})
         else:
-            up = render(self.scripts, self.directory, "upgrade", down, script.revision)
-            back = render(self.scripts, self.directory, "downgrade", script.revision, down or "base")
+            up = render(self.scripts, "upgrade", down, script.revision)
+            back = render(self.scripts, "downgrade", script.revision, down or "base")
         return self._report(script, up, back, Schema(partial=True))
 
     def _lint_history(self, wanted: set[str]) -> list[RevisionReport]:
-        up = render(self.scripts, self.directory, "upgrade", None, "heads")
+        up = render(self.scripts, "upgrade", None, "heads")
         heads = self.scripts.get_heads()
         if len(heads) == 1:
-            back = render(self.scripts, self.directory, "downgrade", heads[0], "base")
+            back = render(self.scripts, "downgrade", heads[0], "base")
         else:
             back = Rendered()
             for script in self.history():
                 down = script.down_revision
                 below = down if isinstance(down, str) else "base"
-                one = render(self.scripts, self.directory, "downgrade", script.revision, below)
+                one = render(self.scripts, "downgrade", script.revision, below)
                 back.sql.update(one.sql)
                 back.failed.update(one.failed)
         schema = Schema()

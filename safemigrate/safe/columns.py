@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from safemigrate.library_compat import copy_column
 from safemigrate.safe.data import backfill_in_batches
 from safemigrate.safe.run import (
     constraint_exists,
@@ -61,7 +62,7 @@ def add_not_null_column(
     name = column.name
     # With `params`, `backfill` holds the bind parameters and the column's quoted name must hold none.
     column_sql = escape_colons(quote(name)) if params else quote(name)
-    nullable = column._copy()
+    nullable = copy_column(column)
     nullable.nullable = True
     with outside_transaction():
         op.add_column(table_name, nullable, if_not_exists=True)

@@ -1,4 +1,6 @@
-"""A snapshot of a database's schema from PostgreSQL's own catalogue, for `flask db drift`.
+"""`flask db drift`'s schema snapshot: a database's schema as records per object, from PostgreSQL's
+own catalogue, compared by diff.py. Squash dumps DDL instead (dump.py); the package docstring says
+why both exist.
 
 Why the catalogue and not Alembic's comparators between two reflected databases: reflection
 does not see INVALID indexes, NOT VALID constraints, triggers or functions. The server's own

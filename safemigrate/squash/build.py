@@ -4,7 +4,7 @@ How it is built (nothing is written until the last step):
 1. plan (safemigrate/squash/plan.py): the revisions replaced, or a one-line refusal;
 2. replay: a scratch database is migrated through the real revisions up to B;
 3. render: the squash's upgrade() is that database's schema as PostgreSQL dumps it (the normalised
-   `pg_dump --schema-only` of safemigrate/catalog.py, one statement per `op.execute`), so constraint
+   `pg_dump --schema-only` of safemigrate/snapshot/dump.py, one statement per `op.execute`), so constraint
    and index names, enums, sequences, server defaults and NOT VALID states are the replayed ones,
    not what the models say; downgrade() drops what the catalogue holds;
 4. verify: a copy of the history with the squash in place of the range builds a second scratch
@@ -17,8 +17,6 @@ How it is built (nothing is written until the last step):
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import os
 import re
 import shutil
 import subprocess
@@ -34,14 +32,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from safemigrate.ledger import recorder as ledger
-from safemigrate.scratch import create_database, drop_database
+from safemigrate.scratch import ScratchUnavailable, scratch_database
 from safemigrate.snapshot.dump import diff, schema_text
 from safemigrate.squash.plan import SquashPlan, SquashRefused, plan_squash
 from safemigrate.squash.render import render_squash
 from safemigrate.state import alembic_config, run_scripts
 
 SQUASHED_DIR = "squashed"
-_scratch_counter = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -141,16 +138,11 @@ def _migrate(url: URL, directory: Path, scripts: ScriptDirectory, direction: str
 
 @contextmanager
 def _scratch_database(server_url: URL) -> Iterator[URL]:
-    name = f"squash_scratch_{os.getpid()}_{next(_scratch_counter)}"
     try:
-        create_database(server_url, name)
-    except Exception as exc:  # noqa: BLE001 (one line whatever the driver says)
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SquashRefused(f"cannot create a scratch database on the server: {first_line}") from None
-    try:
-        yield server_url.set(database=name)
-    finally:
-        drop_database(server_url, name)
+        with scratch_database(server_url, "squash") as url:
+            yield url
+    except ScratchUnavailable as exc:
+        raise SquashRefused(f"cannot create a scratch database on the server: {exc.detail}") from None
 
 
 # -- the files -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from alembic.script import Script, ScriptDirectory
 
+from safemigrate.library_compat import all_down_revisions
 from safemigrate.state import is_known_revision, replaced_by_squash, squash_revisions
 
 __all__ = ["replaced_by_squash", "squash_refusal", "squash_revisions"]
@@ -46,7 +47,7 @@ def squash_refusal(scripts: ScriptDirectory, current: Iterable[str]) -> str | No
 
 def _before(scripts: ScriptDirectory, squash: Script) -> set[str]:
     """Revisions below the squash's start (A of an A:B squash), A included."""
-    downs = squash._all_down_revisions
+    downs = all_down_revisions(squash)
     if not downs:
         return set()
     return {s.revision for s in scripts.revision_map.iterate_revisions(downs, "base")}

@@ -23,6 +23,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from safemigrate.errors import EXIT_REFUSED, SafeMigrateError
+from safemigrate.library_compat import all_down_revisions
 
 # Statements that write rows (pglast node names).
 _ROW_WRITING = {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"}
@@ -111,7 +112,7 @@ def _oldest_first(scripts: ScriptDirectory) -> list[Script]:
 def _check_links(scripts: ScriptDirectory, members: set[str], base: str | None, target: str) -> None:
     allowed_parents = members | ({base} if base else set())
     for script in scripts.walk_revisions():
-        parents = set(script._all_down_revisions)
+        parents = set(all_down_revisions(script))
         if script.revision in members:
             outside = parents - allowed_parents
             if outside:

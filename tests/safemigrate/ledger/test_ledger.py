@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from config import MIGRATIONS_DIR
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.checksum import normalise_sql, render_checksums, source_checksum, sql_checksum
-from safemigrate.review.render import render
+from safemigrate.offline import render
 from safemigrate.state import script_directory
 from tests.support.db_helpers import run_alembic
 from tests.support.planting import HEAD, copy_migrations, plant
@@ -73,7 +73,7 @@ def test_percent_signs_print_once_and_checksums_recorded_with_them_doubled_still
     statement = "UPDATE items SET title = '50%' WHERE title LIKE '%x'"
     plant(directory, "p1percent", upgrade=f"op.execute({statement!r})", downgrade="pass")
     scripts = ScriptDirectory(str(directory))
-    rendered = render(scripts, directory, "upgrade", HEAD, "p1percent").sql["p1percent"]
+    rendered = render(scripts, "upgrade", HEAD, "p1percent").sql["p1percent"]
     assert statement + ";" in rendered
     # What the offline pass printed before paramstyle "named": psycopg2's doubled % signs.
     recorded_then = sql_checksum(rendered.replace("%", "%%"))

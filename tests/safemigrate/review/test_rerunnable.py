@@ -4,19 +4,19 @@ the SQL Alembic really renders for planted revisions (offline: no database neede
 from __future__ import annotations
 
 import pytest
-from alembic import command
+from alembic.script import ScriptDirectory
 
 from config import MIGRATIONS_DIR
+from safemigrate.offline import offline_sql
 from safemigrate.review.rerunnable import not_rerunnable
-from safemigrate.state import offline_sql, script_directory
+from safemigrate.state import script_directory
 from tests.support.planting import HEAD, copy_migrations, plant
 
-OFFLINE_URL = "postgresql+psycopg2://offline@localhost/offline"
 SAFE = "from safemigrate import safe\n"
 
 
 def rendered(directory, revision: str, down: str = HEAD) -> str:
-    return offline_sql(command.upgrade, f"{down}:{revision}", url=OFFLINE_URL, directory=directory)
+    return offline_sql(ScriptDirectory(str(directory)), f"{down}:{revision}")
 
 
 @pytest.mark.parametrize(
@@ -89,12 +89,7 @@ def test_the_projects_own_revisions_are_rerunnable():
     scripts = script_directory(MIGRATIONS_DIR)
     for script in scripts.walk_revisions():
         down = script.down_revision or "base"
-        sql = offline_sql(
-            command.upgrade,
-            f"{down}:{script.revision}" if script.down_revision else script.revision,
-            url=OFFLINE_URL,
-            directory=MIGRATIONS_DIR,
-        )
+        sql = offline_sql(scripts, f"{down}:{script.revision}" if script.down_revision else script.revision)
         assert not_rerunnable(sql) == [], script.revision
 
 

@@ -9,10 +9,10 @@ import time
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
+from safemigrate.offline import offline_sql
 from safemigrate.review.newfiles import MigrationLinter
-from safemigrate.review.render import OFFLINE_URL
-from safemigrate.state import offline_sql
 from tests.support.cli_helpers import spawn
 from tests.support.db_helpers import run_alembic
 from tests.support.planting import HEAD, plant
@@ -175,7 +175,7 @@ CONSTRAINTS = """
 
 def test_new_helpers_render_exactly_the_reviewed_sql(directory):
     plant(directory, "s7forms", preamble=SAFE, upgrade=CONSTRAINTS, downgrade="pass")
-    sql = offline_sql(command.upgrade, f"{HEAD}:s7forms", url=OFFLINE_URL, directory=directory)
+    sql = offline_sql(ScriptDirectory(str(directory)), f"{HEAD}:s7forms")
     sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
     statements = [
         s.strip() for s in sql.split(";") if s.strip() and not s.strip().startswith("UPDATE alembic")

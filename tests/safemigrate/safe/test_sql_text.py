@@ -4,10 +4,9 @@ signs and the helpers' own dollar quotes reach PostgreSQL, and the --sql output,
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
+from alembic.script import ScriptDirectory
 
-from safemigrate.review.render import OFFLINE_URL
-from safemigrate.state import offline_sql
+from safemigrate.offline import offline_sql
 from tests.support.planting import HEAD, plant
 from tests.support.safe_helpers import SAFE, constraints_of, runner, seed_items
 
@@ -27,7 +26,7 @@ def test_enum_labels_are_written_exactly_as_given_online_and_offline(engine, dat
         """,
         downgrade='safe.drop_enum_if_unused("odd_labels")',
     )
-    rendered = offline_sql(command.upgrade, f"{HEAD}:s9odd", url=OFFLINE_URL, directory=directory)
+    rendered = offline_sql(ScriptDirectory(str(directory)), f"{HEAD}:s9odd")
     assert runner(directory, database_url).returncode == 0
     with engine.connect() as connection:
         labels = connection.execute(sa.text("SELECT unnest(enum_range(NULL::odd_labels))::text")).scalars()
@@ -56,7 +55,7 @@ def test_names_and_conditions_with_colons_reach_postgresql_as_written(engine, da
             op.drop_constraint("ck :title", "items")
         """,
     )
-    rendered = offline_sql(command.upgrade, f"{HEAD}:s9colon", url=OFFLINE_URL, directory=directory)
+    rendered = offline_sql(ScriptDirectory(str(directory)), f"{HEAD}:s9colon")
     assert """ADD CONSTRAINT "ck :title" CHECK (title <> 'a :b' AND title <> ':c') NOT VALID""" in rendered
     assert 'ADD CONSTRAINT ":uq" UNIQUE USING INDEX ":uq"' in rendered
 
@@ -92,7 +91,7 @@ def test_backfill_values_with_colons_are_written_as_given_online_and_offline(eng
         """,
         downgrade='op.drop_column("items", "note")',
     )
-    rendered = offline_sql(command.upgrade, f"{HEAD}:s9fill", url=OFFLINE_URL, directory=directory)
+    rendered = offline_sql(ScriptDirectory(str(directory)), f"{HEAD}:s9fill")
     assert "SET description = 'see :x' WHERE" in rendered and "title LIKE '%:%' IS NOT TRUE" in rendered
     assert "SET note = 'a :b' WHERE" in rendered
     assert "SET title = 't' || ' :kept' WHERE" in rendered

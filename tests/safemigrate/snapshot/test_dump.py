@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from safemigrate.snapshot.dump import CatalogError, compare, normalise, schema_text
+from safemigrate.snapshot.dump import DumpError, compare, normalise, schema_text
 from tests.conftest import upgrade
 
 
@@ -102,7 +102,7 @@ def test_normalise_drops_what_differs_between_equal_schemas():
 
 def test_errors_are_one_line_without_the_password(server_url):
     url = server_url.set(password="s3cret-pw", database="no_such_database_here")
-    with pytest.raises(CatalogError) as excinfo:
+    with pytest.raises(DumpError) as excinfo:
         schema_text(url)
     message = str(excinfo.value)
     assert "\n" not in message

@@ -1,8 +1,13 @@
-"""The SQL of every revision, rendered offline (`--sql`) in one pass over one parsed ScriptDirectory.
+"""Revisions rendered to SQL offline (`--sql`): nothing is applied and no connection is made.
 
-Alembic marks each step of its offline output with a `-- Running upgrade A -> B` comment, so one
-pass over the whole history is sliced into revisions. A revision whose rendering raises stops
-the pass: it is recorded with the reason and the pass resumes after it.
+The one place the toolkit renders offline, on one parsed ScriptDirectory:
+- `offline_sql`: a revision range as one text, exactly as `alembic upgrade A:B --sql` prints it
+  (the release runner's `--sql`);
+- `render`: every revision of one direction in one pass, sliced per revision (the review, the
+  ledger's checksums). Alembic marks each step of its offline output with a
+  `-- Running upgrade A -> B` comment, so one pass over the whole history is sliced into revisions.
+  A revision whose rendering raises stops the pass: it is recorded with the reason and the pass
+  resumes after it.
 """
 
 from __future__ import annotations
@@ -11,14 +16,30 @@ import contextlib
 import io
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from safemigrate.library_compat import downgrade_steps, upgrade_steps
 from safemigrate.state import alembic_config, run_scripts
 
 # Offline rendering never connects; the URL only chooses the dialect.
 OFFLINE_URL = "postgresql+psycopg2://lint@localhost/lint"
 _MARKER = re.compile(r"^-- Running (?:upgrade|downgrade) ", re.MULTILINE)
+
+
+def offline_sql(
+    scripts: ScriptDirectory, revision_range: str, *, url: str = OFFLINE_URL, direction: str = "upgrade"
+) -> str:
+    """The SQL `alembic upgrade|downgrade REVISION_RANGE --sql` prints for `scripts`.
+
+    `revision_range` is `A:B` (from A, exclusive, to B) or `B` (from base); `url` picks the dialect
+    and is never connected to.
+    """
+    start, _, destination = revision_range.rpartition(":")
+    buffer = io.StringIO()
+    _render_into(buffer, scripts, url, direction, start or None, destination)
+    return buffer.getvalue()
 
 
 @dataclass
@@ -29,21 +50,20 @@ class Rendered:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def render(scripts: ScriptDirectory, directory, direction: str, start, destination: str) -> Rendered:
+def render(scripts: ScriptDirectory, direction: str, start, destination: str) -> Rendered:
     """Render `direction` from `start` (None: base) to `destination`, every step sliced out."""
     rendered = Rendered()
-    step_fn = scripts._upgrade_revs if direction == "upgrade" else scripts._downgrade_revs
+    step_fn = upgrade_steps if direction == "upgrade" else downgrade_steps
     while True:
-        steps = list(step_fn(destination, start))
+        steps = list(step_fn(scripts, destination, start))
         if not steps:
             return rendered
         buffer = io.StringIO()
-        config = alembic_config(url=OFFLINE_URL, directory=directory)
-        config.output_buffer = buffer
         error = None
         try:
+            # Revisions may print(); that is not their SQL.
             with contextlib.redirect_stdout(io.StringIO()):
-                run_scripts(config, scripts, direction, destination, starting_rev=start, sql=True)
+                _render_into(buffer, scripts, OFFLINE_URL, direction, start, destination)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 (any error in a revision becomes a finding)
             error = one_line(exc)
         chunks = _MARKER.split(buffer.getvalue())[1:]
@@ -60,11 +80,19 @@ def render(scripts: ScriptDirectory, directory, direction: str, start, destinati
             after = failed.revision.down_revision
             if after is None or isinstance(after, tuple | list):
                 for step in steps[steps.index(failed) + 1 :]:  # rare: one by one past a merge
-                    one = render(scripts, directory, direction, step.revision.revision, _below(step))
+                    one = render(scripts, direction, step.revision.revision, _below(step))
                     rendered.sql.update(one.sql)
                     rendered.failed.update(one.failed)
                 return rendered
             start = after
+
+
+def _render_into(
+    buffer: io.StringIO, scripts: ScriptDirectory, url: str, direction, start, destination
+) -> None:
+    config = alembic_config(url=url, directory=Path(scripts.dir))
+    config.output_buffer = buffer
+    run_scripts(config, scripts, direction, destination, starting_rev=start, sql=True)
 
 
 def _below(step) -> str:
@@ -73,6 +101,7 @@ def _below(step) -> str:
 
 
 def one_line(exc: BaseException) -> str:
+    """An error as one line: its type, and the first line of its message."""
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

@@ -1,26 +1,36 @@
-"""Table renames: a dropped table and a created one with the same columns may be one table renamed.
+"""Renames, found in one place: a dropped table and a created one with the same columns, or a
+dropped column and an added one of the same type and nullability, may be one thing renamed.
 
-Confirmed (`--rename items:things`, or "Did you rename table items to things? [y/N]"), the drop and the
-create become `op.rename_table`, and the indexes and constraints named by the models' naming convention
-follow the new name, so `flask db check` is clean afterwards and every row stays.
+Confirmed (`--rename items:things` / `--rename items.description:details`, or a yes to the question
+questioner.py asks), the drop and the create become one rename and every row is kept; a renamed
+table's indexes and constraints named by the models' naming convention follow the new name, so
+`flask db check` is clean afterwards. Unconfirmed, the drop stays and a warning says what is lost.
+A --rename that matches no drop and add of the same shape is refused in one line.
 """
 
 from __future__ import annotations
 
-import click
 import sqlalchemy as sa
 from alembic.operations import ops as alembic_ops
 
 from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
-from safemigrate.autogenerate.questioner import type_sql
+from safemigrate.autogenerate.questioner import ask_rename_column, ask_rename_table, type_sql
+from safemigrate.library_compat import reverse_of
 
 
-def _shape(table: sa.Table) -> set[tuple[str, str, bool]]:
+def resolve_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, connection) -> None:
+    """Tables first (a renamed table's columns are then the same table's), then columns."""
+    _resolve_tables(upgrade_ops, answers, connection)
+    _resolve_columns(upgrade_ops, answers)
+
+
+def _table_shape(table: sa.Table) -> set[tuple[str, str, bool]]:
     return {(c.name, type_sql(c.type), bool(c.nullable)) for c in table.columns}
 
 
-def resolve_table_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, connection) -> None:
+def _resolve_tables(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, connection) -> None:
+    """Turn a confirmed drop + create of a table into a rename; warn about every drop left."""
     created = {op.table_name: op for op in upgrade_ops.ops if isinstance(op, alembic_ops.CreateTableOp)}
     dropped = {op.table_name: op for op in upgrade_ops.ops if isinstance(op, alembic_ops.DropTableOp)}
     for old, drop in dropped.items():
@@ -30,7 +40,7 @@ def resolve_table_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers,
             answers.used.add(old)
             if new not in created:
                 raise AutogenerateRefused(f"--rename {old}:{new}: the models do not add a table {new}")
-            if _shape(created[new].to_table()) != _shape(old_table):
+            if _table_shape(created[new].to_table()) != _table_shape(old_table):
                 raise AutogenerateRefused(
                     f"--rename {old}:{new}: the tables' columns differ; rename first, change them later"
                 )
@@ -39,8 +49,8 @@ def resolve_table_renames(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers,
                 (
                     name
                     for name, create in created.items()
-                    if _shape(create.to_table()) == _shape(old_table)
-                    and click.confirm(f"Did you rename table {old} to {name}?", default=False)
+                    if _table_shape(create.to_table()) == _table_shape(old_table)
+                    and ask_rename_table(answers, old, name)
                 ),
                 None,
             )
@@ -71,7 +81,7 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
     constraint to its new conventional name, with no re-validation scan."""
     for table_ops in [o for o in upgrade_ops.ops if isinstance(o, alembic_ops.ModifyTableOps)]:
         for drop in [o for o in table_ops.ops if _drops_foreign_key_to(o, old)]:
-            before = drop._reverse
+            before = reverse_of(drop)
             create = next((o for o in table_ops.ops if _same_foreign_key(o, before, new)), None)
             if create is None:
                 continue
@@ -87,9 +97,9 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
 def _drops_foreign_key_to(op, table: str) -> bool:
     return (
         isinstance(op, alembic_ops.DropConstraintOp)
-        and isinstance(op._reverse, alembic_ops.CreateForeignKeyOp)
-        and op._reverse.referent_table == table
-        and op._reverse.kw.get("referent_schema") is None
+        and isinstance(reverse_of(op), alembic_ops.CreateForeignKeyOp)
+        and reverse_of(op).referent_table == table
+        and reverse_of(op).kw.get("referent_schema") is None
     )
 
 
@@ -147,3 +157,64 @@ def _follow_names(old: str, new_table: sa.Table, wanted_indexes: dict, connectio
         if found.get("name") and new_name and new_name != found["name"]:
             renames.append(ops.RenameConstraint(new_table.name, found["name"], str(new_name)))
     return renames
+
+
+# -- columns --------------------------------------------------------------------------------------
+def _same_shape(a: sa.Column, b: sa.Column) -> bool:
+    return type_sql(a.type) == type_sql(b.type) and a.nullable == b.nullable
+
+
+def _resolve_columns(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> None:
+    """Turn a confirmed drop + add of a column into a rename; warn about every drop left."""
+    for table_ops in upgrade_ops.ops:
+        if not isinstance(table_ops, alembic_ops.ModifyTableOps):
+            continue
+        table = table_ops.table_name
+        added = {op.column.name: op for op in table_ops.ops if isinstance(op, alembic_ops.AddColumnOp)}
+        dropped = {op.column_name: op for op in table_ops.ops if isinstance(op, alembic_ops.DropColumnOp)}
+        for old, drop in list(dropped.items()):
+            old_column = drop.to_column()
+            new = answers.renames.get(f"{table}.{old}")
+            if new is not None:
+                answers.used.add(f"{table}.{old}")
+                add = added.get(new)
+                if add is None:
+                    raise AutogenerateRefused(
+                        f"--rename {table}.{old}:{new}: the models do not add a column {table}.{new}"
+                    )
+                if not _same_shape(old_column, add.column):
+                    raise AutogenerateRefused(
+                        f"--rename {table}.{old}:{new}: {old} is {_column_shape(old_column)} but {new} is "
+                        f"{_column_shape(add.column)}; a rename keeps the type: "
+                        "rename first, change the type later"
+                    )
+            elif answers.interactive:
+                candidates = [a for a in added.values() if _same_shape(old_column, a.column)]
+                new = next(
+                    (
+                        a.column.name
+                        for a in candidates
+                        if ask_rename_column(answers, table, old, a.column.name)
+                    ),
+                    None,
+                )
+            if new is None:
+                answers.notes.append(
+                    f"WARNING: {table}.{old} is DROPPED by this revision, with all its data. "
+                    f"If you renamed it, run again with --rename {table}.{old}:NEW."
+                )
+                continue
+            add = added.pop(new)
+            table_ops.ops[table_ops.ops.index(add)] = ops.RenameColumn(table, old, new)
+            table_ops.ops.remove(drop)
+            answers.notes.append(f"{table}.{old} renamed to {table}.{new}: its data is kept.")
+    for key in answers.renames:
+        if "." in key and key not in answers.used:
+            table, old = key.split(".", 1)
+            raise AutogenerateRefused(
+                f"--rename {key}:{answers.renames[key]}: the models do not drop a column {old} from {table}"
+            )
+
+
+def _column_shape(column: sa.Column) -> str:
+    return f"{type_sql(column.type)} {'NULL' if column.nullable else 'NOT NULL'}"
