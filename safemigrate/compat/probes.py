@@ -79,7 +79,7 @@ def write_rows_of_the_new_schema(connection: Connection) -> None:
                 inserted = connection.execute(
                     table.insert().values(row).returning(*table.primary_key.columns)
                 )
-                keys.setdefault(table.name, dict(inserted.one()._mapping))
+                keys.setdefault(table.name, dict(inserted.mappings().one()))
                 savepoint.commit()
             except sa.exc.DBAPIError:
                 savepoint.rollback()
