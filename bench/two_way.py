@@ -88,9 +88,8 @@ def copy_release(destination: Path, source: Path = ROOT) -> Path:
 
 def _revision(root: Path, revision: str, message: str, upgrade: str, downgrade: str) -> None:
     head = _head(root)
-    (
-        root / "migrations" / "versions" / f"29990101_0000_{revision}_{message.replace(' ', '_')}.py"
-    ).write_text(
+    name = f"29990101_0000_{revision}_{message.replace(' ', '_')}.py"  # after every real one
+    (root / "migrations" / "versions" / name).write_text(
         f'''"""{message}
 
 Revision ID: {revision}
@@ -151,7 +150,7 @@ def make_next_release(root: Path) -> str:
     _edit(
         app / "api" / "schemas.py",
         "    description = fields.String(allow_none=True)\n",
-        ("    note = fields.String(allow_none=True)\n"),
+        "    note = fields.String(allow_none=True)\n",
     )
     return NOTE_REVISION
 
@@ -185,23 +184,18 @@ def release_mix(port: int, ids: dict[int, list[int]], *, uses_note: bool) -> Sen
 
     def send(rng: random.Random) -> tuple[str, bool]:
         owner = rng.choice(owners)
+        one_item = f"/api/v1/items/{rng.choice(ids[owner])}"
         extra = {"note": NOTE} if uses_note else {}
         roll = rng.random()
         if roll < 0.55:
             kind, method, path, body, expected = "list", "GET", "/api/v1/items?limit=20", None, 200
         elif roll < 0.80:
-            kind, method, path, body, expected = (
-                "get",
-                "GET",
-                f"/api/v1/items/{rng.choice(ids[owner])}",
-                None,
-                200,
-            )
+            kind, method, path, body, expected = "get", "GET", one_item, None, 200
         elif roll < 0.95:
             kind, method, path, expected = "create", "POST", "/api/v1/items", 201
             body = {"title": "load", "description": "written under load", **extra}
         else:
-            kind, method, path, expected = "update", "PATCH", f"/api/v1/items/{rng.choice(ids[owner])}", 200
+            kind, method, path, expected = "update", "PATCH", one_item, 200
             body = {"title": "patched under load", **extra}
         status, answer = request(port, method, path, body, tokens[owner])
         if status != expected:
