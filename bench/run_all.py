@@ -37,6 +37,7 @@ SCRIPTS = {
         ["--sizes", "50", "--runs", "1"],
     ),
     "history_release": ("Release against the history", [], ["--sizes", "50", "--runs", "1"]),
+    "two_way": ("Releases in both directions: overlap, rollback, forward again, under load", [], ["--quick"]),
 }
 OUT_FILE = {"history_review"}
 PLOTS = {"migration_load": "migration_load.png"}

@@ -35,6 +35,14 @@ def seed(url: sa.URL, items: int, users: int) -> None:
             "upgrade",
             "head",
         )
+    add_rows(engine, items, users)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def add_rows(engine: sa.Engine, items: int, users: int) -> None:
+    """`users` users (user1@bench.example, ... with ids from 1 in a new database) owning `items` items."""
     with engine.begin() as connection:
         connection.execute(
             sa.text(
@@ -52,9 +60,6 @@ def seed(url: sa.URL, items: int, users: int) -> None:
             ),
             {"users": users, "items": items},
         )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(sa.text("VACUUM ANALYZE"))
-    engine.dispose()
 
 
 def item_ids(url: sa.URL, users: int) -> dict[int, list[int]]:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,12 +45,23 @@ def request(port: int, method: str, path: str, body=None, token: str | None = No
 
 
 class Server:
-    """gunicorn as the Procfile's web line runs it (preloaded app, sync workers), on a free port."""
+    """gunicorn as the Procfile's web line runs it (preloaded app, threaded workers), on a free port.
 
-    def __init__(self, url: sa.URL, workers: int):
+    `root` is the release's code (the project, or a copy of another release of it); `environ` the
+    environment to start from (this process's by default); `log` a file for gunicorn's output."""
+
+    def __init__(
+        self,
+        url: sa.URL,
+        workers: int,
+        *,
+        root: Path = ROOT,
+        environ: Mapping[str, str] | None = None,
+        log: Path | None = None,
+    ):
         self.port = free_port()
         env = {
-            **os.environ,
+            **(os.environ if environ is None else environ),
             "APP_ENV": "production",
             "SECRET_KEY": SECRET,
             "DATABASE_URL": url.render_as_string(hide_password=False),
@@ -57,15 +69,16 @@ class Server:
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers),
         }
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        output = log.open("ab") if log else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "wsgi:app"], cwd=root, env=env, stdout=output, stderr=output
+            )
+        finally:
+            if log:
+                output.close()  # the child has its own copy
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:  # it exits on a bad config
             try:
                 if request(self.port, "GET", "/healthz")[0] == 200:
                     return

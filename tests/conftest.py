@@ -201,6 +201,7 @@ def pytest_terminal_summary(terminalreporter):
 # in around them on the other workers instead of one long test finishing alone at the end.
 LONGEST_FIRST = (
     "tests/test_bench.py::test_quick_benchmark_runs_and_reports",
+    "tests/test_two_way_release.py",
     "tests/test_docs.py::test_the_guides_example_workflow",
     "tests/api/test_openapi.py::test_fuzz_authenticated",
     "tests/test_bench_history_release.py",
