@@ -57,6 +57,13 @@ def compat_command(against: str, directory: str | None):
         raise _CannotRun(str(exc)) from None
     for incompatibility in proof.incompatibilities:
         click.echo(f"incompatible: {incompatibility.line()}")
+    breaking = {i.revision for i in proof.incompatibilities}
+    for revision in proof.revisions:
+        if proof.static.get(revision) is False and revision not in breaking:
+            click.echo(
+                f"note: the review judges revision {revision} breaking, but the previous release ran on it "
+                "(the ledger keeps the review's verdict: a rollback over it is refused)"
+            )
     walked = f"{len(proof.revisions)} revision(s) from {', '.join(proof.previous_heads)} to {proof.head}"
     if proof.compatible:
         click.echo(f"compatible: the previous release ({against}) runs on every one of {walked}")

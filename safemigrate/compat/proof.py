@@ -41,6 +41,9 @@ class Proof:
     revisions: list[str] = field(default_factory=list)  # walked, oldest first
     incompatibilities: list[Incompatibility] = field(default_factory=list)
     already_failing: list[Failure] = field(default_factory=list)  # at the previous head itself
+    # What the ledger's static verdict said of each walked revision (review/compat.py): True keeps,
+    # False breaks, None cannot tell. The proof overrules it; a difference is worth a look.
+    static: dict[str, bool | None] = field(default_factory=dict)
 
     @property
     def compatible(self) -> bool:
@@ -95,6 +98,7 @@ def prove(
                     if failure.key not in seen:
                         seen.add(failure.key)
                         proof.incompatibilities.append(Incompatibility(revision, "".join(message), failure))
+            proof.static = _static_verdicts(connection, walk)
     except sa.exc.SQLAlchemyError as exc:
         raise CompatError(f"the revisions do not build in a scratch database: {error_summary(exc)}") from None
     finally:
@@ -108,3 +112,16 @@ def _end_transaction(connection) -> None:
     # run in one of their own (rolled back).
     if connection.in_transaction():
         connection.commit()
+
+
+def _static_verdicts(connection, revisions: list[str]) -> dict[str, bool | None]:
+    """The verdicts the ledger recorded as the walk applied each revision."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT DISTINCT ON (revision) revision, keeps_previous FROM migration_ledger "
+            "WHERE direction = 'upgrade' AND revision = ANY(:revisions) ORDER BY revision, id DESC"
+        ),
+        {"revisions": revisions},
+    ).all()
+    connection.commit()
+    return {row.revision: row.keeps_previous for row in rows}
