@@ -58,6 +58,12 @@ def compat_command(against: str, directory: str | None):
     for incompatibility in proof.incompatibilities:
         click.echo(f"incompatible: {incompatibility.line()}")
     breaking = {i.revision for i in proof.incompatibilities}
+    for revision in sorted(breaking, key=proof.revisions.index):
+        if proof.static.get(revision) is True:
+            click.echo(
+                f"note: the review judges revision {revision} compatible: add "
+                f'previous_release = "breaks: <what failed>" to its file, so a rollback over it is refused'
+            )
     for revision in proof.revisions:
         if proof.static.get(revision) is False and revision not in breaking:
             click.echo(

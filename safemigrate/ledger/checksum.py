@@ -28,7 +28,7 @@ from pglast import parser as pg_parser
 
 from safemigrate.library_compat import proxy_restored, versioned_down_revisions
 from safemigrate.offline import render
-from safemigrate.review.compat import ColumnTypes, TypesThrough, Verdict, judge, unknown
+from safemigrate.review.compat import ColumnTypes, TypesThrough, Verdict, declared, judge, unknown
 
 _BOOKKEEPING = ("BEGIN", "COMMIT")
 
@@ -141,7 +141,8 @@ def _render(scripts: ScriptDirectory, destination: str, starting_rev, column_typ
             )
             continue
         sql = rendered.sql[revision]
-        found[revision] = RenderedRevision(sql_checksum(sql), judge(sql, types))
+        stated = declared(scripts.get_revision(revision).module)
+        found[revision] = RenderedRevision(sql_checksum(sql), stated or judge(sql, types))
         types.after(sql)
     return found
 

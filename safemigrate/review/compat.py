@@ -76,6 +76,24 @@ def unknown(why: str) -> Verdict:
     return Verdict(None, why)
 
 
+DECLARED = "previous_release"
+
+
+def declared(module: object) -> Verdict | None:
+    """The verdict a revision file states for itself, overruling the SQL's: a module-level
+    `previous_release = "breaks: <why>"` (what `flask db compat` found and the SQL cannot show: a CHECK
+    the old writes violate, a trigger that refuses them) or `"keeps: <why>"` (a person checked it)."""
+    value = getattr(module, DECLARED, None)
+    if value is None:
+        return None
+    kind, _, why = str(value).partition(":")
+    why = why.strip()
+    if kind.strip() not in ("keeps", "breaks") or not why:
+        return Verdict(None, f'{DECLARED} must read "keeps: <why>" or "breaks: <why>", not {value!r}')
+    keeps = kind.strip() == "keeps"
+    return Verdict(keeps, None if keeps else f"is declared breaking in its file: {why}")
+
+
 class _Judge:
     def __init__(self, column_types: ColumnTypes):
         self.column_types = column_types
@@ -162,6 +180,11 @@ class _Judge:
                 )
         if kind == At.AT_AlterColumnType:
             return self._retype(table, cmd)
+        if kind == At.AT_AddIdentity and getattr(cmd.def_, "generated_when", "") == "a":
+            return (
+                f"makes {name}.{cmd.name} GENERATED ALWAYS: the previous release's inserts that set it are "
+                "refused"
+            )
         return None
 
     def _add_column(self, name: str, column: ast.ColumnDef) -> str | None:
@@ -186,6 +209,9 @@ class _Judge:
         where = f"{display(table)}.{cmd.name}"
         if old is None:
             return f"changes the type of {where} to {new} (its previous type is unknown)"
+        if old == new and cmd.def_.raw_default is not None:
+            # Same type name, values rebuilt: an enum re-created with other labels, a domain swapped.
+            return f"rebuilds {where} as a new {new} (USING): the previous release may rely on what it lost"
         if not keeps_reading(old, new):
             return f"changes {where} from {old} to {new}: the previous release reads or writes it as {old}"
         return None

@@ -203,3 +203,25 @@ def test_flask_db_current_and_status_say_how_far_ahead(database_url, next_releas
     assert (
         "database is 1 revision(s) ahead of this code; all of them keep this release working" in status.stdout
     )
+
+
+def test_a_revision_declared_breaking_in_its_file_refuses_the_rollback(database_url, next_release, engine):
+    """What `flask db compat` finds and the SQL cannot show (a CHECK old writes violate) is written in
+    the revision file; the ledger records it and the rollback is refused."""
+    directory, add = next_release
+    path = directory / "versions" / "29990101_0000_tw0000000001_planted.py"
+    add(
+        "tw0000000001",
+        'op.execute("ALTER TABLE items ADD CONSTRAINT ck_items_tw CHECK (length(title) < 50)")',
+    )
+    path.write_text(
+        path.read_text() + '\nprevious_release = "breaks: the previous release writes titles up to 255"\n'
+    )
+    assert release_phase(database_url, directory).returncode == 0
+    rollback = release_phase(database_url)
+    assert rollback.returncode == 6
+    assert error_lines(rollback.stderr) == [
+        "the database is 1 revision(s) ahead of this code, and revision tw0000000001 breaks this release: "
+        "it is declared breaking in its file: the previous release writes titles up to 255; deploy a release "
+        f"that has tw0000000001, or downgrade the database to {HEAD} with the newer code first"
+    ]
