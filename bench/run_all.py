@@ -38,6 +38,7 @@ SCRIPTS = {
     ),
     "history_release": ("Release against the history", [], ["--sizes", "50", "--runs", "1"]),
     "two_way": ("Releases in both directions: overlap, rollback, forward again, under load", [], ["--quick"]),
+    "compat_gate": ("The compatibility gate (`flask db compat`) on its corpus", [], ["--quick"]),
 }
 OUT_FILE = {"history_review"}
 PLOTS = {"migration_load": "migration_load.png"}
