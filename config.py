@@ -73,6 +73,13 @@ class Config:
     # Throttling (app/api/limits.py). memory:// is per process: fine for one development server.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # A shared store (Redis) that stops answering: fail open, to per-process counting of the same limits,
+    # until it answers again. Failing closed would turn a cache outage into every user's login outage;
+    # failing wide open would leave logins unthrottled; counting per process keeps a limit (the table's
+    # times the processes, as without a shared store) and no request waits on a dead store.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A store error in the after-request step (a failed login's deduction) is logged, never a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_IP = "20 per minute; 200 per hour"
     LOGIN_FAILURES_PER_ACCOUNT = "5 per minute; 30 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"

@@ -7,6 +7,7 @@ A flood of more slow connections than workers x threads needs a buffering proxy 
 """
 
 import os
+import sys
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '5000')}"  # noqa: S104 (a dyno must listen on all interfaces)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -24,3 +25,17 @@ accesslog = "-"
 errorlog = "-"
 # Load the app before forking: a configuration error stops the master with one message.
 preload_app = True
+
+
+def on_starting(server):
+    """A shared throttling store (RATELIMIT_STORAGE_URI) that does not answer stops the server before it
+    listens: one line and exit 3. Here rather than in create_app, so `flask` commands (a migration, a
+    user's deactivation) never depend on the throttling store."""
+    from app.api.limits import require_reachable_storage
+    from config import ConfigError
+
+    try:
+        require_reachable_storage(server.app.wsgi())
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None

@@ -32,6 +32,7 @@ from config import normalise_database_url
 from devdb.embedded import EmbeddedDatabaseError, EmbeddedPostgres
 from safemigrate.scratch import admin_connect, create_database, drop_database
 from tests.support.db_helpers import config_for, run_alembic
+from tests.support.redis_server import RedisServer, ensure_redis
 
 # `make test` lets pytest cache bytecode (its assertion rewrite of plugin modules is costly), but from
 # here on nothing writes any: tests edit revision files and models within the same second, often
@@ -186,6 +187,29 @@ def engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_binary():
+    binary, reason = ensure_redis()
+    if not binary:
+        pytest.skip(f"Redis tests skipped: {reason}")
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_session(redis_binary):
+    """The worker's own redis-server on 127.0.0.1 (throttling counted across processes)."""
+    server = RedisServer(redis_binary).start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def redis_server(redis_session):
+    """The worker's Redis, emptied: no counter of an earlier test is left."""
+    redis_session.flush()
+    return redis_session
+
+
 def pytest_terminal_summary(terminalreporter):
     """`make test` passes its start time: print the whole run's wall time (lint, server start, tests)."""
     started = os.environ.get("MAKE_TEST_STARTED")
@@ -210,6 +234,7 @@ LONGEST_FIRST = (
     "tests/safemigrate/release/test_locks.py",
     "tests/safemigrate/autogenerate/test_live_writes.py",
     "tests/safemigrate/squash/test_cli.py",
+    "tests/test_shared_throttling.py::test_two_workers_share_one_registration_budget",
 )
 
 

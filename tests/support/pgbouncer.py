@@ -1,16 +1,15 @@
 """A real PgBouncer (Debian's `pgbouncer` package) in front of the test server, for the tests of what
 the project does behind a transaction pooler.
 
-`ensure_pgbouncer()` finds the binary, or installs the package with apt-get when running as root
-(CI: a fresh root machine with the Debian mirror reachable); otherwise the tests that need it skip
-and say why. `PgBouncer` starts one on 127.0.0.1 on a free port, pool_mode=transaction, in front of
-the server the tests use (over its unix socket, or its host and port), and stops it.
+`ensure_pgbouncer()` finds the binary, or installs the package (tests/support/debian.py); otherwise
+the tests that need it skip and say why. `PgBouncer` starts one on 127.0.0.1 on a free port,
+pool_mode=transaction, in front of the server the tests use (over its unix socket, or its host and
+port), and stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import pwd
 import shutil
@@ -23,56 +22,16 @@ from pathlib import Path
 import psycopg2
 from sqlalchemy.engine import URL
 
+from tests.support.debian import ensure_binary
+
 DEBIAN_BINARY = "/usr/sbin/pgbouncer"
 # PostgreSQL refuses root and so does PgBouncer: as root, run it as the embedded server's user.
 SYSTEM_USER = "embedded_postgres"
 
 
-def _binary() -> str | None:
-    return shutil.which("pgbouncer") or (DEBIAN_BINARY if os.access(DEBIAN_BINARY, os.X_OK) else None)
-
-
 def ensure_pgbouncer() -> tuple[str | None, str]:
     """(path of pgbouncer, "") or (None, why it is unavailable). Installs it when root and absent."""
-    found = _binary()
-    if found:
-        return found, ""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return (
-            None,
-            "pgbouncer is not installed (apt-get install pgbouncer) and this is not a root Debian machine",
-        )
-    # One installer at a time across parallel test workers.
-    with open(Path(tempfile.gettempdir()) / "project-pgbouncer-install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = _binary()
-        if found:
-            return found, ""
-        error = _apt_install("pgbouncer")
-    return (_binary(), "") if _binary() else (None, f"pgbouncer could not be installed: {error}")
-
-
-def _apt_install(package: str) -> str:
-    """apt-get update, then install `package` without starting its service. The error, or ""."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    policy = Path("/usr/sbin/policy-rc.d")
-    # The package would start a system-wide pgbouncer service: "101" tells invoke-rc.d not to.
-    added_policy = not policy.exists()
-    if added_policy:
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-    try:
-        for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
-            result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
-            if result.returncode != 0:
-                lines = (result.stderr or result.stdout).strip().splitlines()
-                return f"{' '.join(args)} exited {result.returncode}: {lines[-1] if lines else ''}"
-        return ""
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return str(exc)
-    finally:
-        if added_policy:
-            policy.unlink(missing_ok=True)
+    return ensure_binary("pgbouncer", DEBIAN_BINARY, "pgbouncer")
 
 
 def system_user_exists() -> bool:
