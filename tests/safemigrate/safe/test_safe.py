@@ -56,7 +56,7 @@ def test_add_not_null_column_backfills_in_batches_then_sets_not_null(engine, dat
     result = runner(directory, database_url)
 
     assert result.returncode == 0, result.stderr
-    assert "backfill items: 2500 rows in 3 batches" in result.stderr
+    assert "backfill items: 2500 rows in " in result.stderr
     with engine.connect() as connection:
         nullable = connection.execute(
             sa.text(
@@ -106,15 +106,61 @@ def test_backfill_only_touches_matching_rows_and_is_restartable(engine, database
         "s4backfill",
         preamble=SAFE,
         upgrade="""
-            safe.backfill_in_batches("items", "description = title", "description IS NULL", batch_size=7)
-            safe.backfill_in_batches("items", "description = title", "description IS NULL", batch_size=7)
+            safe.backfill_in_batches(
+                "items", "description = title", "description IS NULL", batch_size=7, batch_seconds=None
+            )
+            safe.backfill_in_batches(
+                "items", "description = title", "description IS NULL", batch_size=7, batch_seconds=None
+            )
         """,
         downgrade="pass  # data only",
     )
     result = runner(directory, database_url)
     assert result.returncode == 0, result.stderr
+    # keys 1-7, 8-14, 15-21, 22-28, then the 2 left; run again, the same walk finds nothing to update
     assert "backfill items: 30 rows in 5 batches" in result.stderr
-    assert "backfill items: 0 rows in 0 batches" in result.stderr
+    assert "backfill items: 0 rows in 5 batches" in result.stderr
+
+
+def test_backfill_batches_are_sized_by_time(engine, database_url, directory):
+    seed_items(engine, 2000)
+    with engine.begin() as connection:  # gaps in the keys, and rows the backfill must leave alone
+        connection.execute(sa.text("DELETE FROM items WHERE id % 7 = 0"))
+        connection.execute(sa.text("UPDATE items SET description = 'kept' WHERE id % 5 = 0"))
+    plant(
+        directory,
+        "s4paced",
+        preamble=SAFE,
+        # A target far above what a batch of these takes: every batch twice the keys of the last
+        # (1, 2, 4, ... 1024: 11 batches walk the 1,715 keys), where a fixed size of 1 takes 1,715.
+        upgrade='safe.backfill_in_batches("items", "description = title", "description IS NULL", '
+        "batch_size=1, batch_seconds=30)",
+        downgrade="pass  # data only",
+    )
+    result = runner(directory, database_url)
+    assert result.returncode == 0, result.stderr
+    assert "backfill items: 1372 rows in 11 batches" in result.stderr
+    with engine.connect() as connection:
+        left = connection.execute(
+            sa.text("SELECT description IS NULL, description = 'kept', count(*) FROM items GROUP BY 1, 2")
+        ).all()
+    assert sorted(left) == [(False, False, 1372), (False, True, 343)]
+
+
+@pytest.mark.parametrize(
+    ("size", "seconds", "expected"),
+    [
+        (1000, 1.0, 100),  # ten times too slow: a tenth of the keys
+        (1000, 0.1, 1000),  # on target: the same
+        (1000, 0.01, 2000),  # ten times too fast: at most twice the keys
+        (1000, 0.0, 2000),  # too fast to time
+        (1, 5.0, 1),  # never below one key
+    ],
+)
+def test_next_batch_size(size, seconds, expected):
+    from safemigrate.safe.data import next_batch_size
+
+    assert next_batch_size(size, seconds, 0.1) == expected
 
 
 def test_lint_knows_the_helpers_produce_safe_sql(directory):
@@ -145,7 +191,7 @@ def test_backfill_commits_each_batch_even_when_called_bare(engine, database_url,
         "s6commits",
         preamble=SAFE,
         upgrade='safe.backfill_in_batches("items", "description = title", "description IS NULL", '
-        "batch_size=10, pause=0.4)",
+        "batch_size=10, batch_seconds=None, pause=0.4)",
         downgrade="pass  # data only",
     )
     process = spawn([sys.executable, "run_migration.py", "--directory", str(directory)], database_url)
