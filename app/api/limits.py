@@ -7,8 +7,8 @@ configuration on every request ("5 per minute; 30 per hour", Flask-Limiter's not
 
 A shared store that stops answering fails open to per-process counting (config.py,
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED): the same limits, counted in each process until the store answers
-again, announced by one line in the log. A URI that cannot work stops the app at start-up (ConfigError,
-exit 2), and one that does not answer stops the web server before it listens (exit 3).
+again, announced by one line in the log. A URI that cannot work stops the app at start-up (ConfigError:
+wsgi.py's one line, exit 1), and one that does not answer stops the web server before it listens (exit 3).
 """
 
 from __future__ import annotations
