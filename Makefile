@@ -1,5 +1,6 @@
 # Every target uses the project's own virtualenv (.venv), created by `make install`.
-# Arguments: m="message" for migrate, rev=<revision> for upgrade/downgrade, PORT for run.
+# Arguments: m="message" for migrate, rev=<revision> for upgrade/downgrade, ref=<git ref or folder> for
+# compat, PORT for run.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ rev ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test db db-stop migrate upgrade downgrade current history history-verbose revision merge stamp sql \
-	reset-migrations check status validate drift lint-migrations squash release bench lint clean
+	reset-migrations check status validate drift compat lint-migrations squash release bench lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -96,6 +97,11 @@ validate: install db ## Applied revisions whose files changed or are gone since 
 
 drift: install db ## Live schema vs the one its revisions build, with the SQL to fix it (flask db drift)
 	$(FLASK) db drift
+
+# On the app's database server: the proof builds and drops a scratch database there (db starts the dev one).
+compat: install db ## Does the previous release run on this code's schema? make compat ref=origin/main (a git ref or a folder)
+	@test -n "$(ref)" || { echo 'usage: make compat ref=<git ref or folder of the previous release>' >&2; exit 2; }
+	$(FLASK) db compat --against "$(ref)"
 
 lint-migrations: install ## Review revisions for dangerous operations (rev=A:B for a range)
 	$(FLASK) db lint $(rev)

@@ -3,6 +3,8 @@ them, and the guide's example workflow really works (on a copy of the project)."
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 import sys
 
@@ -83,6 +85,81 @@ def test_runner_options_in_the_docs_exist():
     for name, text in DOCS.items():
         for option in set(re.findall(r"^\| `(--[a-z-]+)", text, re.M)):
             assert option in help_text, f"{name} documents {option}, which run_migration.py lacks"
+
+
+# -- the modules the docs name, and the modules that exist ------------------------------------
+
+
+PACKAGES = ("safemigrate", "devdb", "app")
+# A path to a Python file anywhere in the docs' text, prose included: `safemigrate/review/compat.py`,
+# not a placeholder (`migrations/versions/<date>_<rev>_<slug>.py`) nor `script.py.mako`.
+PY_PATH = re.compile(r"(?<![\w./<>-])((?:[\w-]+/)+[\w-]+\.py)(?![\w-]|\.\w)")
+BARE_MODULE = re.compile(r"`([\w-]+\.py)`")
+SKIPPED_FOLDERS = {".venv", "instance", "__pycache__", "node_modules"}
+
+
+def modules(package: str) -> set[str]:
+    """The package's Python files, as paths from the project root. An `__init__.py` holding nothing
+    but its docstring is named by its folder and needs no line of its own."""
+    found = set()
+    for path in (PROJECT_ROOT / package).rglob("*.py"):
+        if path.name == "__init__.py" and all(
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            for node in ast.parse(path.read_text()).body
+        ):
+            continue
+        found.add(path.relative_to(PROJECT_ROOT).as_posix())
+    return found
+
+
+def layout_section() -> str:
+    return DOCS["README.md"].split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+
+
+def layout_names() -> set[str]:
+    """The files README's Layout table names, as paths from the project root: a row's first cell
+    names files and folders; its second cell names files in the row's folder (when the first cell
+    is one folder), else from the root."""
+    named = set()
+    for first, second in re.findall(r"^\| (.+?) \| (.+) \|$", layout_section(), re.M):
+        paths = re.findall(r"`([^`]+)`", first)
+        folder = paths[0] if len(paths) == 1 and paths[0].endswith("/") else ""
+        named.update(p for p in paths if p.endswith(".py"))
+        named.update(folder + name for name in re.findall(r"`((?:[\w-]+/)*[\w-]+\.py)`", second))
+    return named
+
+
+def project_file_names() -> set[str]:
+    names = set()
+    for _, folders, files in os.walk(PROJECT_ROOT):
+        folders[:] = [f for f in folders if f not in SKIPPED_FOLDERS and not f.startswith(".")]
+        names.update(files)
+    return names
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_readme_layout_names_every_module(package):
+    missing = modules(package) - layout_names()
+    assert not missing, f"README.md's Layout table does not name {sorted(missing)}"
+
+
+def test_the_guide_names_every_module_of_the_toolkit():
+    named = set(PY_PATH.findall(DOCS["MIGRATIONS.md"]))
+    missing = modules("safemigrate") - named
+    assert not missing, f"MIGRATIONS.md does not name {sorted(missing)}"
+
+
+def test_the_docs_name_only_python_files_that_exist():
+    for name, text in DOCS.items():
+        gone = {path for path in PY_PATH.findall(text) if not (PROJECT_ROOT / path).is_file()}
+        assert not gone, f"{name} names files that do not exist: {sorted(gone)}"
+    gone = {path for path in layout_names() if not (PROJECT_ROOT / path).is_file()}
+    assert not gone, f"README.md's Layout table names files that do not exist: {sorted(gone)}"
+    # A bare name (`rerunnable.py`) must at least be some file of the project.
+    existing = project_file_names()
+    for name, text in DOCS.items():
+        gone = set(BARE_MODULE.findall(text)) - existing
+        assert not gone, f"{name} names files that do not exist: {sorted(gone)}"
 
 
 # -- the guide's workflows, for real ----------------------------------------------------------

@@ -6,7 +6,7 @@
 - renderers.py: those operations as readable `safe.…` calls;
 - renames.py: a drop and an add of the same shape (a table, a column) that may be a rename;
 - questioner.py and answers.py: renames confirmed and backfill values, asked or given as options;
-- cli.py: `flask db migrate` with --rename and --backfill.
+- safemigrate/cli/migrate.py: `flask db migrate` with --rename and --backfill.
 
 `context_options()` is what migrations/env.py hands to Alembic's context.configure().
 """

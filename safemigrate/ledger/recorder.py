@@ -1,7 +1,7 @@
 """The ledger: one row per revision applied, undone, adopted or repaired in this database.
 
 Alembic keeps only the current revision. The ledger (`migration_ledger`) keeps, per event, the
-revision, the checksum of what it did (safemigrate/checksum.py), the direction, when, how long,
+revision, the checksum of what it did (ledger/checksum.py), the direction, when, how long,
 the application version (SOURCE_VERSION or APP_VERSION) and who (database role, client host).
 
 The table is created by this code, idempotently, like Alembic creates `alembic_version`, not by

@@ -1,7 +1,7 @@
 """What a failed revision left behind: the statements it had committed and the ones rolled back.
 
 A revision normally runs in one transaction, so a failure undoes all of it. The zero-downtime
-helpers (safemigrate/safe.py) leave that transaction: Alembic's autocommit_block commits the work
+helpers (safemigrate/safe/) leave that transaction: Alembic's autocommit_block commits the work
 done so far and runs the helper's statements one by one in autocommit. A revision that fails after
 that is only partly rolled back. The journal listens to the migration connection and knows which
 statements were committed (by a commit, or by running in autocommit) and which were still pending.

@@ -4,15 +4,16 @@ Stock `flask db upgrade` assumes one runner, an idle database and a happy path. 
 is built for a Heroku-style release phase, where the old version keeps serving meanwhile:
 
 - it waits for a database that is still booting (bounded by `wait`);
-- it refuses a transaction-pooling PgBouncer before touching anything (release_lock.py);
+- it refuses a transaction-pooling PgBouncer before touching anything (lock.py);
 - several runners at once are serialised by a session-level advisory lock, taken by polling
   (a blocked `pg_advisory_lock` can deadlock against CREATE INDEX CONCURRENTLY in the holder),
   released by PostgreSQL itself when a runner dies, and verified before every revision;
-- it refuses a plan it cannot trust (several heads, a database newer than the code);
+- it refuses a plan it cannot trust (several heads, a database newer than the code unless the ledger
+  shows every revision it lacks keeps this release working: ledger/ancestry.py);
 - each revision runs in its own transaction under a short `lock_timeout`, so live queries wait
   at most that long behind a blocked ALTER; a lock timeout is retried with backoff and jitter;
-- a failure says exactly what stays committed (release_journal.py) and is one line
-  (release_errors.py).
+- a failure says exactly what stays committed (journal.py) and is one line
+  (errors.py).
 
 The scripts are parsed once and every revision goes through migrations/env.py on that one
 ScriptDirectory (state.run_scripts): the cost stays linear in the length of the history.

@@ -29,5 +29,5 @@ class Context:
         return table not in self.created
 
     def report(self, rule: str, statement: Statement, message: str, fix: str = "") -> None:
-        assert rule in RULES, rule  # every rule is documented (catalog.py, MIGRATIONS.md)
+        assert rule in RULES, rule  # every rule is documented (rulebook.py, MIGRATIONS.md)
         self.findings.append(Finding(rule, ERROR, message, sql=statement.sql, fix=fix))

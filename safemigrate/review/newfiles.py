@@ -1,5 +1,5 @@
 """The review of new revision files, as the post-write hook of `flask db migrate` runs it
-(safemigrate/lint_hook.py, in-process) and as `python -m safemigrate.review.newfiles FILE...` still does.
+(safemigrate/review/hook.py, in-process) and as `python -m safemigrate.review.newfiles FILE...` still does.
 
 It prints the review's findings for the new revision files and always exits 0 (the hook never
 fails the write; `flask db lint` is the gate). The review itself is safemigrate.review; its public

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from config import MIGRATIONS_DIR, PROJECT_ROOT
 from safemigrate.state import script_directory
-from tests.support.cli_helpers import flask
+from tests.support.cli_helpers import flask, run
 from tests.support.planting import copy_migrations, plant
 
 
@@ -65,6 +65,31 @@ def test_a_directory_holding_a_previous_release_with_a_breaking_revision_after_i
         f"{script_directory(MIGRATIONS_DIR).get_current_head()} to cpcli0000001"
     )
     assert databases(engine) == before  # the scratch database is gone, nothing else written
+
+
+def test_make_compat_against_a_folder_holding_the_release_before_the_newest_revision(
+    database_url, tmp_path, engine
+):
+    """`make compat ref=...` as README and MIGRATIONS.md show it, on the project itself."""
+    usage = run(["make", "--no-print-directory", "compat"], database_url=database_url)
+    assert usage.returncode == 2
+    # The line, then make's own note of the recipe's exit status.
+    [line, *_] = usage.stderr.splitlines()
+    assert line == "usage: make compat ref=<git ref or folder of the previous release>"
+
+    previous = tmp_path / "previous"
+    (previous / "app").mkdir(parents=True)
+    (previous / "app" / "models.py").write_text((PROJECT_ROOT / "app" / "models.py").read_text())
+    newest = script_directory(MIGRATIONS_DIR).get_revision("head")
+    (copy_migrations(previous) / "versions" / newest.path.split("/")[-1]).unlink()
+    before = databases(engine)
+    result = run(["make", "--no-print-directory", "compat", f"ref={previous}"], database_url=database_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"compatible: the previous release ({previous}) runs on every one of 1 revision(s) from "
+        f"{newest.down_revision} to {newest.revision}"
+    )
+    assert databases(engine) == before
 
 
 def test_against_naming_nothing_is_one_line(database_url):

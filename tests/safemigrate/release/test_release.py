@@ -1,5 +1,5 @@
 """The release runner (run_migration.py) on real PostgreSQL: the happy paths and bad input.
-Locks: test_release_locks.py; failures: test_release_failures.py; PgBouncer: test_release_pgbouncer.py."""
+Locks: test_locks.py; failures: test_failures.py; PgBouncer: test_pgbouncer.py."""
 
 from __future__ import annotations
 
