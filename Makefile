@@ -39,7 +39,7 @@ TEST_WORKERS ?= $(shell $(BIN)/python -c 'import os; print(len(os.sched_getaffin
 # the app again. The project's own modules are compiled up front (tests never edit these files).
 test: install ## Run the linters and the test suite (on a throwaway PostgreSQL); prints its wall time
 	@export MAKE_TEST_STARTED=$$(date +%s.%N) PYTHONDONTWRITEBYTECODE=; $(MAKE) --no-print-directory lint && \
-		$(BIN)/python -m compileall -q app bench migrations config.py wsgi.py run_migration.py >/dev/null && \
+		$(BIN)/python -m compileall -q app bench devdb migrations safemigrate config.py wsgi.py run_migration.py >/dev/null && \
 		$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # With DATABASE_URL in the environment there is nothing to start: skip a flask start-up.
@@ -115,7 +115,7 @@ release: install db ## Run the release-phase runner (run_migration.py) against t
 
 # The app's bytecode is compiled first, as a deployment has it, so timed commands do not compile it.
 bench: install db ## Every benchmark (bench/run_all.py; tens of minutes); rewrites bench/results/ and the README's results
-	$(BIN)/python -m compileall -q app bench migrations config.py wsgi.py run_migration.py >/dev/null
+	$(BIN)/python -m compileall -q app bench devdb migrations safemigrate config.py wsgi.py run_migration.py >/dev/null
 	$(BIN)/python -m bench.run_all
 
 lint: install ## Ruff (lint, formatting) and import-linter (the contracts in pyproject.toml)
