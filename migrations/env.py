@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db, migrate
 from config import error_summary, safe_url
 from safemigrate import autogenerate
+from safemigrate.errors import DatabaseUnreachable
 from safemigrate.ledger import hook as ledger_hook
 from safemigrate.ledger.recorder import not_the_ledger
 
@@ -92,7 +93,7 @@ def run_migrations_online() -> None:
     try:
         connection = engine.connect()
     except OperationalError as exc:
-        raise SystemExit(f"error: cannot connect to {safe_url(engine.url)}: {error_summary(exc)}") from None
+        raise DatabaseUnreachable(f"cannot connect to {safe_url(engine.url)}: {error_summary(exc)}") from exc
     with connection:
         run_with_connection(connection)
 

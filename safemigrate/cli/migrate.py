@@ -9,7 +9,6 @@ import sys
 
 import click
 from alembic import command
-from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -89,7 +88,7 @@ def migrate_command(
             version_path=version_path,
             rev_id=rev_id,
         )
-    except (AutogenerateRefused, CommandError) as exc:
+    except AutogenerateRefused as exc:
         raise _Refused(str(exc).splitlines()[0]) from None
     for note in answers.notes:
         click.secho(note, err=True, fg="red" if note.startswith(("WARNING", "REVIEW")) else None, bold=True)
