@@ -16,6 +16,7 @@ import click
 import psycopg2
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
+from flask import g
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError
 
@@ -160,7 +161,14 @@ def _command_error(text: str) -> CommandFailed:
 def _heads() -> tuple[str, ...]:
     from safemigrate.state import script_directory
 
-    return tuple(script_directory(host.migrations_directory()).get_heads())
+    return tuple(script_directory(host.migrations_directory(_directory_given())).get_heads())
+
+
+def _directory_given() -> str | None:
+    """The command's -d/--directory, or the `db` group's (Flask-Migrate keeps that one in `g`)."""
+    context = click.get_current_context(silent=True)
+    given = context.params.get("directory") if context else None
+    return given or getattr(g, "directory", None)
 
 
 def _several_heads() -> str:
@@ -181,14 +189,14 @@ def _database_revisions() -> tuple[str, ...] | None:
         return None
 
 
-def _not_up_to_date() -> str:
+def _not_up_to_date() -> CommandFailed:
     """Alembic says the same for a database behind head and for scripts with several heads."""
     heads = _heads()
     if len(heads) > 1:
-        return f"{_several_heads()}, then run `flask db migrate` again"
+        return CommandFailed(f"{_several_heads()}, then run `flask db migrate` again", EXIT_REFUSED)
     current = _database_revisions()
     at = f" (at {', '.join(current) or 'no revision'}, head is {heads[0]})" if current is not None else ""
-    return (
+    return CommandFailed(
         f"the database is behind the revisions{at}: apply them first with `flask db upgrade` (make upgrade)"
     )
 
