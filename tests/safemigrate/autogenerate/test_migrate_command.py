@@ -154,12 +154,30 @@ def test_confirmed_rename_keeps_the_column(migrate):
     assert "drop_column" not in text
 
 
-def test_unconfirmed_rename_warns_that_the_data_will_be_dropped(migrate):
-    result = migrate("-m", "rename", patches=(RENAMED,))
+@pytest.mark.parametrize("no_input", [(), ("--no-input",)], ids=["no-terminal", "no-input"])
+def test_an_unanswered_rename_question_stops_with_one_line_and_no_file(migrate, no_input):
+    result = migrate("-m", "rename", *no_input, patches=(RENAMED,))
+    one_line_refusal(
+        result,
+        "Error: items.description is dropped and items.details added with the same type: run again with "
+        "--rename items.description:details if it was renamed (data kept), or --drop items.description to "
+        "drop it with its data",
+    )
+    assert result.returncode == 1
+
+
+def test_drop_answers_the_question_no_and_warns_that_the_data_will_be_dropped(migrate):
+    result = migrate("-m", "rename", "--no-input", "--drop", "items.description", patches=(RENAMED,))
     assert result.returncode == 0, result.stderr
     assert "op.drop_column('items', 'description')" in result.written[0].read_text()
     assert "WARNING: items.description is DROPPED by this revision, with all its data" in result.stderr
-    assert "--rename items.description:NEW" in result.stderr
+
+
+def test_a_drop_that_matches_nothing_is_refused(migrate):
+    result = migrate(
+        "-m", "x", "--drop", "items.title", "--backfill", "items.priority=0", patches=(PRIORITY,)
+    )
+    one_line_refusal(result, "--drop items.title")
 
 
 def in_a_terminal(migrate, typed: bytes, *args, patches):
