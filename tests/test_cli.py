@@ -44,7 +44,7 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
     metadata = sa.MetaData(naming_convention=db.metadata.naming_convention)
     for table in db.metadata.tables.values():
         table.to_metadata(metadata)
-    metadata.tables["items"].append_column(sa.Column("priority", sa.Integer, nullable=True))
+    metadata.tables["items"].append_column(sa.Column("zz_priority", sa.Integer, nullable=True))
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
@@ -57,7 +57,7 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
     assert isinstance(table_ops, ops.ModifyTableOps)
     [op] = table_ops.ops
     assert isinstance(op, ops.AddColumnOp)
-    assert (op.table_name, op.column.name, op.column.nullable) == ("items", "priority", True)
+    assert (op.table_name, op.column.name, op.column.nullable) == ("items", "zz_priority", True)
 
 
 @pytest.mark.parametrize(

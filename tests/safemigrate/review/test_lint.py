@@ -17,8 +17,8 @@ DROP_COLUMN = (
 )
 NOT_NULL_WITHOUT_DEFAULT = (
     "adding-required-field",
-    'op.add_column("items", sa.Column("priority", sa.Integer(), nullable=False))',
-    'op.drop_column("items", "priority")',
+    'op.add_column("items", sa.Column("zz_priority", sa.Integer(), nullable=False))',
+    'op.drop_column("items", "zz_priority")',
 )
 INDEX_WITHOUT_CONCURRENTLY = (
     "require-concurrent-index-creation",
