@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from flask.cli import cli as flask_cli
 
 from app.extensions import db as flask_db
+from config import MIGRATIONS_DIR
+from safemigrate.state import script_directory
 from tests.support.cli_helpers import BIN, PROJECT_ROOT, assert_clean_failure, environment, flask, run
 from tests.support.project_copy import copy_project
 
@@ -272,3 +274,27 @@ def test_the_suite_passes_on_a_project_that_followed_the_complete_example(tmp_pa
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " failed" not in result.stdout and " passed" in result.stdout, result.stdout[-2000:]
+
+
+def test_every_runner_option_and_variable_is_in_the_docs_tables():
+    help_text = run([sys.executable, "run_migration.py", "--help"]).stdout
+    options = set(re.findall(r"^  (--[a-z-]+)", help_text, re.M)) - {"--help"}
+    variables = set(re.findall(r"\[(MIGRATION_[A-Z_]+)\]", help_text))
+    assert options and variables
+    for name, text in DOCS.items():
+        tabled = set(re.findall(r"^\| `(--[a-z-]+)", text, re.M))
+        assert options <= tabled, f"{name}'s runner table lacks {sorted(options - tabled)}"
+    environment_table = DOCS["MIGRATIONS.md"].split("## Environment variables", 1)[1]
+    missing = {v for v in variables | {"SOURCE_VERSION", "APP_VERSION"} if f"`{v}`" not in environment_table}
+    assert not missing, f"MIGRATIONS.md's environment table lacks {sorted(missing)}"
+
+
+def test_make_sql_of_a_range_needs_no_database(tmp_path):
+    project = copy_project(tmp_path / "project")
+    first = script_directory(MIGRATIONS_DIR).get_base()
+    head = script_directory(MIGRATIONS_DIR).get_current_head()
+    # No DATABASE_URL: the copy's embedded server, which must stay unstarted.
+    result = run(["make", "--no-print-directory", "-C", str(project), "sql", f"rev={first}:{head}"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ALTER TABLE users ADD COLUMN" in result.stdout
+    assert not (project / "instance" / "pgdata").exists()
