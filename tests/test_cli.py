@@ -96,3 +96,14 @@ def test_devdb_url_masks_the_password():
     result = flask("devdb", "url", database_url="postgres://app:hunter2@db/app")
     assert result.returncode == 0
     assert result.stdout.strip() == "postgresql+psycopg2://app:***@db/app"
+
+
+def test_alembics_info_lines_come_once_and_check_says_nothing_of_sequences(empty_database_url):
+    for command in (("upgrade",), ("downgrade", "--", "-1"), ("current",)):
+        result = flask("db", *command, database_url=empty_database_url)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("Context impl PostgresqlImpl.") == 1, result.stderr
+    flask("db", "upgrade", database_url=empty_database_url)
+    check = flask("db", "check", database_url=empty_database_url)
+    assert check.returncode == 0, check.stderr
+    assert "Detected sequence" not in check.stderr, check.stderr

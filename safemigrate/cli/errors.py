@@ -179,12 +179,13 @@ def _several_heads() -> str:
 
 
 def _database_revisions() -> tuple[str, ...] | None:
-    from alembic.runtime.migration import MigrationContext
     from sqlalchemy.exc import SQLAlchemyError
+
+    from safemigrate.state import current_heads
 
     try:
         with host.engine().connect() as connection:
-            return tuple(MigrationContext.configure(connection).get_current_heads())
+            return current_heads(connection)
     except SQLAlchemyError:
         return None
 

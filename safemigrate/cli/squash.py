@@ -79,17 +79,17 @@ def guard_upgrade(db_group: click.Group) -> None:
 
 
 def _refuse_squashed_range(directory: str | None) -> None:
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from safemigrate.squash.guard import squash_refusal
+    from safemigrate.state import current_heads
 
     folder = host.migrations_directory(directory or getattr(g, "directory", None))
     if not any("\nreplaces = " in path.read_text() for path in Path(folder, "versions").glob("*.py")):
         return  # no squash in this history: skip parsing it twice
     try:
         with host.engine().connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
+            current = current_heads(connection)
     except SQLAlchemyError:
         return  # the upgrade itself says why it cannot connect
     refusal = squash_refusal(ScriptDirectory(str(folder)), current)
