@@ -157,3 +157,22 @@ def run_migration(project, database_url):
     from tests.support.cli_helpers import BIN, run
 
     return run([str(BIN / "python"), "run_migration.py"], database_url, cwd=project)
+
+
+def test_check_names_an_enum_value_left_to_a_person_in_words(project, database_url, engine):
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TYPE zz_state AS ENUM ('new', 'old', 'gone')"))
+        connection.execute(sa.text("ALTER TABLE items ADD COLUMN zz_state zz_state"))
+    models = project / "app" / "models.py"
+    source = models.read_text()
+    anchor = "    owner_id: Mapped[int] = mapped_column("
+    field = '    zz_state: Mapped[str | None] = mapped_column(sa.Enum("new", "old", name="zz_state"))\n'
+    models.write_text(source.replace(anchor, field + anchor, 1))
+    try:
+        result = flask("db", "check", database_url=database_url, cwd=project)
+    finally:
+        models.write_text(source)
+    assert one_line(result, EXIT_FAILED) == (
+        "Error: the models differ from the migrations: enum zz_state loses ['gone']: PostgreSQL cannot drop "
+        "or rename an enum value in place. (`flask db migrate` writes what to do)"
+    )
