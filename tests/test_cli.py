@@ -61,27 +61,31 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
 
 
 @pytest.mark.parametrize(
-    ("url", "line"),
+    ("url", "line", "code"),
     [
         (
             "postgresql://app:hunter2@db:notaport/app",
             "configuration error: DATABASE_URL is not a valid database URL",
+            1,
         ),
         (
             "mysql://app:hunter2@db/app",
             "configuration error: DATABASE_URL must be a PostgreSQL URL (postgres://, postgresql://), "
             "not mysql://",
+            1,
         ),
         (
+            # Exit 3, as the release runner's "could not connect"; no `make db` hint: not the dev server.
             "postgresql://app:hunter2@127.0.0.1:9/app",
-            "error: cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app: "
+            "Error: cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app: "
             'connection to server at "127.0.0.1", port 9 failed: Connection refused',
+            3,
         ),
     ],
 )
-def test_bad_database_url_gives_one_line_and_no_password(url, line):
+def test_bad_database_url_gives_one_line_and_no_password(url, line, code):
     result = flask("db", "current", database_url=url)
-    assert_clean_failure(result, line=line, code=1, secret="hunter2")
+    assert_clean_failure(result, line=line, code=code, secret="hunter2")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 

@@ -101,7 +101,7 @@ def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migra
         (
             ("--backfill", "items.zz_priority"),
             (PRIORITY,),
-            "Error: --backfill 'items.zz_priority': expected TABLE.COLUMN=VALUE, e.g. items.zz_priority=0",
+            "Error: --backfill 'items.zz_priority': expected TABLE.COLUMN=VALUE, e.g. items.priority=0",
         ),
         (
             ("--rename", "items.nope:details"),

@@ -35,7 +35,8 @@ def test_a_revision_file_that_does_not_parse_is_named_with_its_line(directory, d
     assert one_line(result, EXIT_FAILED) == f"Error: cannot load {path}:4: SyntaxError: invalid syntax"
 
 
-@pytest.mark.parametrize("command", [("current",), ("upgrade",), ("status",), ("drift",), ("stamp", "head")])
+# `current` and `status` say how far ahead such a database is instead (safemigrate/cli/current.py).
+@pytest.mark.parametrize("command", [("upgrade",), ("drift",), ("stamp", "head")])
 def test_a_database_at_a_revision_the_checkout_lacks_says_how_to_recover(
     directory, database_url, engine, command
 ):
