@@ -79,7 +79,8 @@ stamp: install db ## Record rev as applied without running it: make stamp rev=<r
 	@test -n "$(rev)" || { echo 'usage: make stamp rev=<revision>' >&2; exit 2; }
 	$(FLASK) db stamp -- $(rev)
 
-sql: install db ## Print SQL without applying it: pending revisions, or make sql rev=A:B
+# rev=A:B renders offline (no database): only the pending revisions need one.
+sql: install $(if $(rev),,db) ## Print SQL without applying it: pending revisions, or make sql rev=A:B (no database)
 	$(if $(rev),$(FLASK) db upgrade --sql -- $(rev),$(BIN)/python run_migration.py --sql)
 
 reset-migrations: install db ## DEV ONLY: one fresh initial revision (old files and data kept); yes=1 skips the prompt

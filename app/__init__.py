@@ -108,7 +108,7 @@ def register_commands(app: Flask) -> None:
     from app.users_cli import users
     from devdb.cli import devdb
     from safemigrate.cli import register as register_migration_commands
-    from safemigrate.cli.host import SCRATCH_SERVER
+    from safemigrate.cli.host import SCRATCH_SERVER, UNREACHABLE_HINT
 
     app.cli.add_command(devdb)
     app.cli.add_command(users)
@@ -119,3 +119,6 @@ def register_commands(app: Flask) -> None:
         from devdb.embedded import throwaway_server
 
         app.extensions[SCRATCH_SERVER] = throwaway_server
+    if app.config["EMBEDDED_DB_IN_USE"]:
+        # A command that cannot connect says how to start it, not which socket file is missing.
+        app.extensions[UNREACHABLE_HINT] = "the development database is not running: start it with `make db`"

@@ -48,7 +48,7 @@ def filled_rows(url: sa.URL) -> int:
     try:
         with engine.connect() as connection:
             return connection.execute(
-                sa.text("SELECT count(*) FROM items WHERE priority IS NOT NULL")
+                sa.text("SELECT count(*) FROM items WHERE zz_priority IS NOT NULL")
             ).scalar()
     finally:
         engine.dispose()

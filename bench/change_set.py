@@ -15,9 +15,9 @@ from alembic.script import ScriptDirectory
 REVISIONS = [
     (
         "bench0001",
-        "add priority to items",
-        'op.add_column("items", sa.Column("priority", sa.Integer()))',
-        'op.drop_column("items", "priority")',
+        "add zz_priority to items",
+        'op.add_column("items", sa.Column("zz_priority", sa.Integer()))',
+        'op.drop_column("items", "zz_priority")',
     ),
     (
         "bench0002",
@@ -34,8 +34,8 @@ REVISIONS = [
     ),
     (
         "bench0004",
-        "backfill priority",
-        'safe.backfill_in_batches("items", "priority = id % 10", "priority IS NULL", batch_size=5000)',
+        "backfill zz_priority",
+        'safe.backfill_in_batches("items", "zz_priority = id % 10", "zz_priority IS NULL", batch_size=5000)',
         "# lint-ack: empty-downgrade: a data backfill; the column's drop undoes it\npass",
     ),
 ]
@@ -48,8 +48,8 @@ SINGLE_UPDATE_BACKFILL = [
     REVISIONS[0],
     (
         "bench0005",
-        "backfill priority in one UPDATE",
-        'op.execute("UPDATE items SET priority = id % 10 WHERE priority IS NULL")',
+        "backfill zz_priority in one UPDATE",
+        'op.execute("UPDATE items SET zz_priority = id % 10 WHERE zz_priority IS NULL")',
         "# lint-ack: empty-downgrade: a data backfill; the column's drop undoes it\npass",
     ),
 ]

@@ -1,4 +1,5 @@
-"""Alembic environment for `flask db`, the release runner and the tests.
+"""Alembic environment for `flask db`, plain `alembic -c migrations/alembic.ini`, the release runner
+and the tests.
 
 Metadata and context options come from the app's modules, not from a Flask app context, so
 the same environment serves every caller. A caller that manages its own connection (tests,
@@ -6,6 +7,7 @@ the release runner) hands it in as `config.attributes["connection"]`.
 """
 
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -13,8 +15,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db, migrate
-from config import error_summary, safe_url
+from config import ConfigError, error_summary, safe_url
 from safemigrate import autogenerate
+from safemigrate.errors import DatabaseUnreachable, SafeMigrateError
 from safemigrate.ledger import hook as ledger_hook
 from safemigrate.ledger.recorder import not_the_ledger
 
@@ -92,12 +95,40 @@ def run_migrations_online() -> None:
     try:
         connection = engine.connect()
     except OperationalError as exc:
-        raise SystemExit(f"error: cannot connect to {safe_url(engine.url)}: {error_summary(exc)}") from None
+        raise DatabaseUnreachable(f"cannot connect to {safe_url(engine.url)}: {error_summary(exc)}") from exc
     with connection:
         run_with_connection(connection)
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+@contextmanager
+def plain_alembic():
+    """Plain `alembic -c migrations/alembic.ini ...` (the seed guide's commands): no `flask` command
+    built the app, so build it here, with the same configuration (DATABASE_URL honoured) and hooks,
+    and word the toolkit's errors as Alembic's own: one `FAILED: ...` line, not a traceback.
+    Callers that hand in a connection or a URL (the runner, the tests, the checksums) need no app."""
+    from flask import has_app_context
+
+    given = config.attributes.get("url" if context.is_offline_mode() else "connection")
+    if given is not None or has_app_context():
+        yield
+        return
+    from alembic.util import CommandError
+
+    from app import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        raise CommandError(f"configuration error: {exc}") from None
+    try:
+        with app.app_context():
+            yield
+    except SafeMigrateError as exc:
+        raise CommandError(str(exc)) from None
+
+
+with plain_alembic():
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()

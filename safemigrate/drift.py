@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +25,7 @@ from safemigrate.errors import EXIT_USAGE, SafeMigrateError, error_summary
 from safemigrate.scratch import ScratchServer, ScratchUnavailable
 from safemigrate.snapshot.catalogue import snapshot
 from safemigrate.snapshot.diff import Difference, compare
-from safemigrate.state import alembic_config, run_scripts
+from safemigrate.state import alembic_config, current_heads, run_scripts
 
 log = logging.getLogger(__name__)
 __all__ = ["Difference", "DriftError", "find_drift"]
@@ -49,7 +48,7 @@ def find_drift(
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            heads = tuple(MigrationContext.configure(connection).get_current_heads())
+            heads = current_heads(connection)
             live = snapshot(connection)
     except SQLAlchemyError as exc:
         raise DriftError(f"cannot read the schema of {_where(url)}: {error_summary(exc)}") from None

@@ -7,6 +7,10 @@ exit with `exit_code`; anything else is a bug and says so.
 
 from __future__ import annotations
 
+import sysconfig
+import traceback
+from pathlib import Path
+
 # The exit codes the toolkit's commands share (run_migration.py --help documents them).
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,3 +38,45 @@ def error_summary(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     text = str(original).strip()
     return text.splitlines()[0] if text else type(original).__name__
+
+
+class DatabaseUnreachable(SafeMigrateError):
+    """The database did not accept a connection (down, wrong host or port, not yet started)."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class SourceError(SafeMigrateError):
+    """The project's own Python (its models, env.py, a revision file) fails to load: where and why."""
+
+    exit_code = EXIT_FAILED
+
+
+def source_origin(exc: BaseException) -> str:
+    """`app/models.py:62: AttributeError: message`: where the project's own code raised `exc`.
+
+    A SyntaxError names its file and line itself; otherwise the deepest frame that is neither an
+    installed package's nor the interpreter's is the line to fix.
+    """
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{_relative(exc.filename)}:{exc.lineno}: "
+        return f"{where}{type(exc).__name__}: {exc.msg}"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if _is_project_file(frame.filename)]
+    where = f"{_relative(frames[-1].filename)}:{frames[-1].lineno}: " if frames else ""
+    return f"{where}{type(exc).__name__}: {error_summary(exc)}"
+
+
+def _is_project_file(filename: str) -> bool:
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return False
+    path = Path(filename)
+    installed = {Path(p) for p in (sysconfig.get_path("purelib"), sysconfig.get_path("platlib"))}
+    stdlib = Path(sysconfig.get_path("stdlib"))
+    return not any(parent in installed or parent == stdlib for parent in path.parents)
+
+
+def _relative(filename: str) -> str:
+    try:
+        return str(Path(filename).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return filename

@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
+from safemigrate.errors import SourceError, source_origin
 from safemigrate.library_compat import downgrade_steps, upgrade_steps
 from safemigrate.state import alembic_config, run_scripts
 
@@ -66,7 +68,12 @@ def render(scripts: ScriptDirectory, direction: str, start, destination: str) ->
                 _render_into(buffer, scripts, OFFLINE_URL, direction, start, destination)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 (any error in a revision becomes a finding)
             error = one_line(exc)
+            failure = exc
         chunks = _MARKER.split(buffer.getvalue())[1:]
+        if error is not None and not chunks and not _raised_in_a_revision(failure, scripts):
+            # env.py (or the models it imports) failed before any revision ran: no revision is to
+            # blame, and a source checksum for each would call every applied one "changed".
+            raise SourceError(f"the migration environment cannot load: {source_origin(failure)}") from None
         for step, chunk in zip(steps, chunks, strict=False):
             rendered.sql[step.revision.revision] = chunk.split("\n", 1)[1] if "\n" in chunk else ""
         if error is None:
@@ -93,6 +100,13 @@ def _render_into(
     config = alembic_config(url=url, directory=Path(scripts.dir))
     config.output_buffer = buffer
     run_scripts(config, scripts, direction, destination, starting_rev=start, sql=True)
+
+
+def _raised_in_a_revision(exc: BaseException, scripts: ScriptDirectory) -> bool:
+    versions = {Path(location).resolve() for location in scripts._version_locations}
+    return any(
+        Path(frame.filename).resolve().parent in versions for frame in traceback.extract_tb(exc.__traceback__)
+    )
 
 
 def _below(step) -> str:

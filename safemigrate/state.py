@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,15 +102,27 @@ class SchemaState:
         return "database is behind the code's head: migrations are pending"
 
 
+def current_heads(connection: Connection) -> tuple[str, ...]:
+    """The database's revisions (alembic_version), read without Alembic's "Context impl" / "Will
+    assume transactional DDL" INFO lines: those belong to the command's own migration, not to every
+    look at the version table (`flask db upgrade` printed them three times)."""
+    log = logging.getLogger("alembic.runtime.migration")
+    was_disabled, log.disabled = log.disabled, True
+    try:
+        return tuple(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        log.disabled = was_disabled
+
+
 def read_schema_state(connection: Connection, scripts: ScriptDirectory) -> SchemaState:
-    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    current = current_heads(connection)
     known = all(is_known_revision(scripts, rev) for rev in current)
     return SchemaState(current=current, heads=tuple(scripts.get_heads()), known=known)
 
 
 def read_applied(connection: Connection, scripts: ScriptDirectory) -> set[str]:
     """Every revision the database has applied: its current heads and all their ancestors."""
-    current = MigrationContext.configure(connection).get_current_heads()
+    current = current_heads(connection)
     if not current:
         return set()
     return {script.revision for script in scripts.iterate_revisions(current, "base")}

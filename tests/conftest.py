@@ -227,6 +227,7 @@ LONGEST_FIRST = (
     "tests/test_bench.py::test_quick_benchmark_runs_and_reports",
     "tests/test_two_way_release.py",
     "tests/test_docs.py::test_the_guides_example_workflow",
+    "tests/test_docs.py::test_the_suite_passes_on_a_project_that_followed_the_complete_example",
     "tests/api/test_openapi.py::test_fuzz_authenticated",
     "tests/test_bench_history_release.py",
     "tests/test_bench_history_review.py",

@@ -44,7 +44,7 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
     metadata = sa.MetaData(naming_convention=db.metadata.naming_convention)
     for table in db.metadata.tables.values():
         table.to_metadata(metadata)
-    metadata.tables["items"].append_column(sa.Column("priority", sa.Integer, nullable=True))
+    metadata.tables["items"].append_column(sa.Column("zz_priority", sa.Integer, nullable=True))
 
     with engine.connect() as connection:
         context = MigrationContext.configure(
@@ -57,31 +57,35 @@ def test_one_new_nullable_column_autogenerates_exactly_one_add_column(engine):
     assert isinstance(table_ops, ops.ModifyTableOps)
     [op] = table_ops.ops
     assert isinstance(op, ops.AddColumnOp)
-    assert (op.table_name, op.column.name, op.column.nullable) == ("items", "priority", True)
+    assert (op.table_name, op.column.name, op.column.nullable) == ("items", "zz_priority", True)
 
 
 @pytest.mark.parametrize(
-    ("url", "line"),
+    ("url", "line", "code"),
     [
         (
             "postgresql://app:hunter2@db:notaport/app",
             "configuration error: DATABASE_URL is not a valid database URL",
+            1,
         ),
         (
             "mysql://app:hunter2@db/app",
             "configuration error: DATABASE_URL must be a PostgreSQL URL (postgres://, postgresql://), "
             "not mysql://",
+            1,
         ),
         (
+            # Exit 3, as the release runner's "could not connect"; no `make db` hint: not the dev server.
             "postgresql://app:hunter2@127.0.0.1:9/app",
-            "error: cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app: "
+            "Error: cannot connect to postgresql+psycopg2://app:***@127.0.0.1:9/app: "
             'connection to server at "127.0.0.1", port 9 failed: Connection refused',
+            3,
         ),
     ],
 )
-def test_bad_database_url_gives_one_line_and_no_password(url, line):
+def test_bad_database_url_gives_one_line_and_no_password(url, line, code):
     result = flask("db", "current", database_url=url)
-    assert_clean_failure(result, line=line, code=1, secret="hunter2")
+    assert_clean_failure(result, line=line, code=code, secret="hunter2")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
@@ -96,3 +100,14 @@ def test_devdb_url_masks_the_password():
     result = flask("devdb", "url", database_url="postgres://app:hunter2@db/app")
     assert result.returncode == 0
     assert result.stdout.strip() == "postgresql+psycopg2://app:***@db/app"
+
+
+def test_alembics_info_lines_come_once_and_check_says_nothing_of_sequences(empty_database_url):
+    for command in (("upgrade",), ("downgrade", "--", "-1"), ("current",)):
+        result = flask("db", *command, database_url=empty_database_url)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("Context impl PostgresqlImpl.") == 1, result.stderr
+    flask("db", "upgrade", database_url=empty_database_url)
+    check = flask("db", "check", database_url=empty_database_url)
+    assert check.returncode == 0, check.stderr
+    assert "Detected sequence" not in check.stderr, check.stderr

@@ -3,7 +3,8 @@ InteractiveMigrationQuestioner split): what is asked about is decided elsewhere,
 changes an operation.
 
 - A rename renames.py found possible: "Did you rename items.description to items.details? [y/N]",
-  "Did you rename table items to things? [y/N]". Without a terminal the answer is no.
+  "Did you rename table items to things? [y/N]". Asked only in a terminal: without one, --rename
+  or --drop answers, and renames.py stops the command when neither does.
 - A NOT NULL column without a server default on an existing table: a one-off value for the rows
   already there (given by --backfill, else asked, else refused in one line), checked by PostgreSQL.
 """
@@ -25,7 +26,8 @@ def type_sql(type_: sa.types.TypeEngine) -> str:
 
 
 def ask_rename_column(answers: Answers, table: str, old: str, new: str) -> bool:
-    """Whether `table.old` was renamed to `table.new`; without a terminal, no (Django's default)."""
+    """Whether `table.old` was renamed to `table.new`; without a terminal, no (the caller refuses an
+    unanswered question before it gets here)."""
     return answers.interactive and click.confirm(
         f"Did you rename {table}.{old} to {table}.{new}?", default=False
     )

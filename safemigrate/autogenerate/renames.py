@@ -4,7 +4,8 @@ dropped column and an added one of the same type and nullability, may be one thi
 Confirmed (`--rename items:things` / `--rename items.description:details`, or a yes to the question
 questioner.py asks), the drop and the create become one rename and every row is kept; a renamed
 table's indexes and constraints named by the models' naming convention follow the new name, so
-`flask db check` is clean afterwards. Unconfirmed, the drop stays and a warning says what is lost.
+`flask db check` is clean afterwards. Answered no (in a terminal, or `--drop`), the drop stays and a
+warning says what is lost; unanswered (no terminal, no option), the command stops in one line.
 A --rename that matches no drop and add of the same shape is refused in one line.
 """
 
@@ -44,6 +45,8 @@ def _resolve_tables(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, conne
                 raise AutogenerateRefused(
                     f"--rename {old}:{new}: the tables' columns differ; rename first, change them later"
                 )
+        elif answers.dropped_on_purpose(old):
+            pass
         elif answers.interactive:
             new = next(
                 (
@@ -54,6 +57,19 @@ def _resolve_tables(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers, conne
                 ),
                 None,
             )
+        else:
+            same = [
+                name
+                for name, create in created.items()
+                if _table_shape(create.to_table()) == _table_shape(old_table)
+            ]
+            if same:
+                # Unanswered: guessing "no" would drop the rows (MIGRATIONS.md: stop, write nothing).
+                raise AutogenerateRefused(
+                    f"table {old} is dropped and {same[0]} created with the same columns: run again with "
+                    f"--rename {old}:{same[0]} if it was renamed (rows kept), or --drop {old} to drop it "
+                    "with its rows"
+                )
         if new is None:
             answers.notes.append(
                 f"WARNING: table {old} is DROPPED by this revision, with all its rows. "
@@ -166,6 +182,20 @@ def _same_shape(a: sa.Column, b: sa.Column) -> bool:
 
 def _resolve_columns(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> None:
     """Turn a confirmed drop + add of a column into a rename; warn about every drop left."""
+    # A --rename of a column the models do not drop is a typo: say so before any question.
+    dropped_anywhere = {
+        f"{table_ops.table_name}.{op.column_name}"
+        for table_ops in upgrade_ops.ops
+        if isinstance(table_ops, alembic_ops.ModifyTableOps)
+        for op in table_ops.ops
+        if isinstance(op, alembic_ops.DropColumnOp)
+    }
+    for key in answers.renames:
+        if "." in key and key not in dropped_anywhere:
+            table, old = key.split(".", 1)
+            raise AutogenerateRefused(
+                f"--rename {key}:{answers.renames[key]}: the models do not drop a column {old} from {table}"
+            )
     for table_ops in upgrade_ops.ops:
         if not isinstance(table_ops, alembic_ops.ModifyTableOps):
             continue
@@ -188,6 +218,8 @@ def _resolve_columns(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> N
                         f"{_column_shape(add.column)}; a rename keeps the type: "
                         "rename first, change the type later"
                     )
+            elif answers.dropped_on_purpose(f"{table}.{old}"):
+                pass
             elif answers.interactive:
                 candidates = [a for a in added.values() if _same_shape(old_column, a.column)]
                 new = next(
@@ -197,6 +229,10 @@ def _resolve_columns(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> N
                         if ask_rename_column(answers, table, old, a.column.name)
                     ),
                     None,
+                )
+            else:
+                _refuse_unanswered(
+                    table, old, [a.column.name for a in added.values() if _same_shape(old_column, a.column)]
                 )
             if new is None:
                 answers.notes.append(
@@ -208,12 +244,17 @@ def _resolve_columns(upgrade_ops: alembic_ops.UpgradeOps, answers: Answers) -> N
             table_ops.ops[table_ops.ops.index(add)] = ops.RenameColumn(table, old, new)
             table_ops.ops.remove(drop)
             answers.notes.append(f"{table}.{old} renamed to {table}.{new}: its data is kept.")
-    for key in answers.renames:
-        if "." in key and key not in answers.used:
-            table, old = key.split(".", 1)
-            raise AutogenerateRefused(
-                f"--rename {key}:{answers.renames[key]}: the models do not drop a column {old} from {table}"
-            )
+
+
+def _refuse_unanswered(table: str, old: str, candidates: list[str]) -> None:
+    """No terminal, no option: the rename question stands unanswered, and guessing "no" would write a
+    drop that loses the column's data. Stop, writing nothing (as MIGRATIONS.md says)."""
+    if candidates:
+        raise AutogenerateRefused(
+            f"{table}.{old} is dropped and {table}.{candidates[0]} added with the same type: run again with "
+            f"--rename {table}.{old}:{candidates[0]} if it was renamed (data kept), or --drop {table}.{old} "
+            "to drop it with its data"
+        )
 
 
 def _column_shape(column: sa.Column) -> str:

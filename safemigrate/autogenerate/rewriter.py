@@ -198,8 +198,14 @@ def process_revision_directives(context, revision, directives) -> None:
         writer.process_revision_directives(context, revision, directives)
     finally:
         _new_tables.reset(token)
-    if answers is not None and answers.unused():
-        raise AutogenerateRefused(f"{answers.unused()[0]}: the models add no such NOT NULL column")
+    unused = answers.unused() if answers is not None else []
+    if unused:
+        why = (
+            "the models drop no such column or table"
+            if unused[0].startswith("--drop")
+            else ("the models add no such NOT NULL column")
+        )
+        raise AutogenerateRefused(f"{unused[0]}: {why}")
     for upgrade_ops, downgrade_ops in zip(script.upgrade_ops_list, script.downgrade_ops_list, strict=True):
         create_each_type_once(upgrade_ops)
         downgrade_ops.ops[:] = upgrade_ops.reverse().ops

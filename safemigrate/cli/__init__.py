@@ -1,4 +1,5 @@
-"""`flask db lint` and `flask db status`, added to Flask-Migrate's `db` command group."""
+"""`flask db lint`, `status` and `reset-migrations`, added to Flask-Migrate's `db` command group, and
+`register`, which adds every command of the toolkit and words every failure as one line (errors.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.errors import one_line_errors
 from safemigrate.cli.squash import guard_upgrade, squash_command
 from safemigrate.errors import error_summary
 from safemigrate.review import hook as lint_hook  # noqa: F401 (registers the post-write hook named in alembic.ini)
@@ -75,7 +77,8 @@ def status_command(directory: str | None):
             when = applied_when(connection)
     except SQLAlchemyError as exc:
         applied = None
-        click.echo(f"database unreachable ({error_summary(exc)}): applied marks not shown")
+        hint = f"; {host.unreachable_hint()}" if host.unreachable_hint() else ""
+        click.echo(f"database unreachable ({error_summary(exc)}{hint}): applied marks not shown")
 
     for script in scripts:
         mark = "   " if applied is None else ("[X]" if script.revision in applied else "[ ]")
@@ -121,7 +124,14 @@ def reset_migrations_command(yes: bool, message: str):
     import flask_migrate
     from flask import current_app
 
-    from safemigrate.reset import ResetRefused, new_plan, refuse_unless_local_development, set_aside
+    from safemigrate.reset import (
+        ResetRefused,
+        check,
+        new_plan,
+        refuse_unless_local_development,
+        restore,
+        set_aside,
+    )
 
     try:
         url = refuse_unless_local_development(
@@ -133,11 +143,20 @@ def reset_migrations_command(yes: bool, message: str):
     click.echo(plan.describe())
     if not yes and not click.confirm("Go ahead?", default=False):
         raise click.ClickException("nothing changed")
+    check(plan)
     host.engine().dispose()
     set_aside(plan)
     host.engine().dispose()
-    flask_migrate.migrate(message=message)
-    flask_migrate.upgrade()
+    try:
+        # Flask-Migrate's functions themselves, not their wrappers that log and exit: a failure must
+        # reach the `except` that puts the old files and database back.
+        flask_migrate.migrate.__wrapped__(message=message)
+        flask_migrate.upgrade.__wrapped__()
+    except BaseException:
+        host.engine().dispose()
+        restore(plan)
+        click.echo("reset undone: the old revision files and database are back", err=True)
+        raise
     click.echo(f"done: old revisions in {plan.backup_dir}, old data in database {plan.old_database!r}")
 
 
@@ -156,3 +175,4 @@ def register(db_group: click.Group) -> None:
     guard_upgrade(db_group)
     wrap_current(db_group)
     db_group.add_command(compat_command)
+    one_line_errors(db_group)  # last: it wraps every command above, Flask-Migrate's included

@@ -9,12 +9,12 @@ how far ahead it is and whether every revision on the way keeps this release wor
 from __future__ import annotations
 
 import click
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.state import current_heads
 
 
 def wrap_current(db_group: click.Group) -> None:
@@ -47,7 +47,7 @@ def _said_ahead(directory: str | None) -> bool:
     scripts = ScriptDirectory(str(host.migrations_directory(directory)))
     try:
         with host.engine().connect() as connection:
-            current = tuple(MigrationContext.configure(connection).get_current_heads())
+            current = current_heads(connection)
             ahead = ahead_of_code(connection, scripts, current)
     except SQLAlchemyError:
         return False  # Flask-Migrate's command says why it cannot connect

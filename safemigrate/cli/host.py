@@ -3,7 +3,8 @@
 The toolkit imports nothing of the app: the database and the migrations folder come from
 Flask-Migrate's extension (`current_app.extensions["migrate"]`), and a development-only scratch
 server (for `flask db drift` when the role may not create databases) from
-`current_app.extensions[SCRATCH_SERVER]`, which only a development host sets.
+`current_app.extensions[SCRATCH_SERVER]`, which only a development host sets, and what to do when
+the database does not answer from `current_app.extensions[UNREACHABLE_HINT]`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from safemigrate.scratch import ScratchServer
 # The key a host sets in app.extensions to a callable returning a context manager that yields the
 # URL of a throwaway server's maintenance database (development only; production sets nothing).
 SCRATCH_SERVER = "safemigrate.scratch_server"
+# The key a host may set to what a person should do when its database does not answer, e.g.
+# "the development database is not running: start it with `make db`" (the toolkit cannot know).
+UNREACHABLE_HINT = "safemigrate.unreachable_hint"
 
 
 def _migrate():
@@ -53,6 +57,10 @@ def models_file() -> Path:
 
 def scratch_server() -> ScratchServer | None:
     return current_app.extensions.get(SCRATCH_SERVER)
+
+
+def unreachable_hint() -> str | None:
+    return current_app.extensions.get(UNREACHABLE_HINT) if current_app else None
 
 
 def instance_path() -> Path:

@@ -1,5 +1,5 @@
 """`flask db migrate`: Flask-Migrate's command, every option kept, plus the answers autogenerate may
-need (--rename, --backfill, --no-input) and output for a person: what was detected, the questions,
+need (--rename, --backfill, --drop, --no-input) and output for a person: what was detected, the questions,
 warnings and the review of the new file; not Alembic's INFO lines."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import sys
 
 import click
 from alembic import command
-from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -47,7 +46,18 @@ class _Refused(click.ClickException):
     metavar="TABLE.COLUMN=VALUE",
     help="Value for the existing rows of a new NOT NULL column without a server default (repeatable).",
 )
-@click.option("--no-input", is_flag=True, help="Never ask; questions not answered by options are refused.")
+@click.option(
+    "--drop",
+    "drops",
+    multiple=True,
+    metavar="TABLE.COLUMN|TABLE",
+    help="Dropped on purpose, not renamed: answers the rename question with no (repeatable).",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never ask; a question no option answers stops the command (one line, no file written).",
+)
 @with_appcontext
 def migrate_command(
     directory,
@@ -61,16 +71,20 @@ def migrate_command(
     x_arg,
     renames,
     backfill,
+    drops,
     no_input,
 ):
     """Autogenerate a new revision file (Alias for 'revision --autogenerate'), in its safe form.
 
     Asks (in a terminal) whether a dropped + added column is a rename, and for a one-off value for a
-    new NOT NULL column; --rename/--backfill answer without a terminal.
+    new NOT NULL column; --rename/--drop/--backfill answer without a terminal, and a question no
+    option answers stops the command with one line, writing no file.
     """
     migrate = current_app.extensions["migrate"]
     try:
-        answers = Answers.parse(backfill, renames, interactive=sys.stdin.isatty() and not no_input)
+        answers = Answers.parse(
+            backfill, renames, interactive=sys.stdin.isatty() and not no_input, drops=drops
+        )
     except AutogenerateRefused as exc:
         raise _Refused(str(exc)) from None
     config = migrate.migrate.get_config(directory or migrate.directory, opts=["autogenerate"], x_arg=x_arg)
@@ -89,7 +103,7 @@ def migrate_command(
             version_path=version_path,
             rev_id=rev_id,
         )
-    except (AutogenerateRefused, CommandError) as exc:
+    except AutogenerateRefused as exc:
         raise _Refused(str(exc).splitlines()[0]) from None
     for note in answers.notes:
         click.secho(note, err=True, fg="red" if note.startswith(("WARNING", "REVIEW")) else None, bold=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from safemigrate.errors import ConfigError, SafeMigrateError
+from safemigrate.errors import ConfigError, SafeMigrateError, source_origin
 from safemigrate.release.errors import (
     EXIT_MIGRATION_FAILED,
     EXIT_USAGE,
@@ -232,6 +232,10 @@ def main(
         error = classify_outside_revision(exc, None, "running")
         log.error("%s", error)
         return error.exit_code
+    except (SyntaxError, ImportError) as exc:
+        # A revision file (or a module it imports) that does not load: its file and line, nothing run.
+        log.error("cannot load the migrations: %s", source_origin(exc))
+        return EXIT_MIGRATION_FAILED
     except Exception as exc:
         if args.verbose:
             raise

@@ -1,4 +1,4 @@
-"""`flask db squash [A:]B -m "..."`, and `flask db upgrade` guarded against squashed ranges."""
+"""`flask db squash B -m "..."`, and `flask db upgrade` guarded against squashed ranges."""
 
 from __future__ import annotations
 
@@ -20,17 +20,18 @@ class _Refused(click.ClickException):
 
 
 @click.command("squash")
-@click.argument("revision_range", metavar="[A:]B")
+@click.argument("revision_range", metavar="B")
 @click.option("-m", "--message", required=True, help="The squash revision's message.")
 @click.option("-d", "--directory", default=None, help="Migration scripts folder.")
 @with_appcontext
 def squash_command(revision_range: str, message: str, directory: str | None):
     """One revision that brings an empty database straight to B's schema.
 
-    It replaces the revisions up to B (after A, when given), keeps B's identifier and moves the
-    replaced files to migrations/squashed/B/. Built from a replayed scratch database and verified
-    on a second one; refuses, writing nothing, with several heads, a range that cuts a branch, or
-    a data migration in the range.
+    It replaces the revisions from the first up to B (B or base:B; a range from another revision
+    is refused), keeps B's identifier and moves the replaced files to migrations/squashed/B/.
+    Built from a replayed scratch database and verified on a second one; refuses, writing nothing,
+    with several heads, a range that cuts a branch, or a data migration in the range. Warns when
+    the replaced files are not committed in git.
     """
     # Imported when the command runs: pglast and the rest stay out of every other flask command.
     from safemigrate.snapshot.dump import DumpError
@@ -78,17 +79,17 @@ def guard_upgrade(db_group: click.Group) -> None:
 
 
 def _refuse_squashed_range(directory: str | None) -> None:
-    from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from safemigrate.squash.guard import squash_refusal
+    from safemigrate.state import current_heads
 
     folder = host.migrations_directory(directory or getattr(g, "directory", None))
     if not any("\nreplaces = " in path.read_text() for path in Path(folder, "versions").glob("*.py")):
         return  # no squash in this history: skip parsing it twice
     try:
         with host.engine().connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
+            current = current_heads(connection)
     except SQLAlchemyError:
         return  # the upgrade itself says why it cannot connect
     refusal = squash_refusal(ScriptDirectory(str(folder)), current)

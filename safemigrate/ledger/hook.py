@@ -14,7 +14,6 @@ import logging
 import time
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
@@ -22,6 +21,7 @@ from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.checksum import RenderedRevision, checksum_of, render_upgrades
 from safemigrate.review.compat import Verdict, unknown
 from safemigrate.review.sql import TypeKey
+from safemigrate.state import current_heads
 
 log = logging.getLogger("alembic.env")
 
@@ -66,7 +66,7 @@ def prepare(connection: Connection, scripts: ScriptDirectory, destination) -> Re
     """
     own = not connection.in_transaction()
     ledger.adopt(connection, scripts, log)
-    current = MigrationContext.configure(connection).get_current_heads()
+    current = current_heads(connection)
     if own and connection.in_transaction():
         connection.commit()
     types = live_column_types(connection)

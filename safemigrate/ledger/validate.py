@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
@@ -19,7 +18,7 @@ from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.ancestry import ahead_of_code
 from safemigrate.ledger.checksum import render_checksums
 from safemigrate.library_compat import all_down_revisions
-from safemigrate.state import replaced_by_squash
+from safemigrate.state import current_heads, replaced_by_squash
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def validate(connection: Connection, scripts: ScriptDirectory) -> list[Finding]:
     # A squash rewrites its own file and replaces older ones: that is the squash, not an edit.
     squashed = replaced_by_squash(scripts)
     # Revisions a newer release applied on top of this code's head are ahead, not gone.
-    current = tuple(MigrationContext.configure(connection).get_current_heads())
+    current = current_heads(connection)
     ahead = ahead_of_code(connection, scripts, current)
     newer = (
         set(ahead.revisions)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.script import Script
 from pglast import ast
 from pglast.enums import AlterTableType
@@ -11,12 +13,14 @@ from safemigrate.review.report import ERROR, WARNING, Finding, revision_message
 from safemigrate.review.rerunnable import committed_early, concurrent_build, one_line
 from safemigrate.review.rulebook import RULES
 from safemigrate.review.rules import Context, check
-from safemigrate.review.sql import Statement, statements
+from safemigrate.review.sql import Statement, statements, table_name
 
 GUARD = (
     "guard online-only code (reading rows, get_bind()) with `if not op.get_context().as_sql:` so that "
     "`flask db upgrade --sql` renders the rest; see MIGRATIONS.md, Data migrations"
 )
+# What safemigrate/autogenerate/renderers.py writes in place of a change it leaves to a person.
+_REVIEW_PLACEHOLDER = "pass  # REVIEW: written by hand"
 _DATA_LOSS = {"ban-drop-column", "ban-drop-table", "ban-truncate"}
 # Statements that need no undo: data changes, maintenance, validation, enum values PostgreSQL cannot drop.
 _NO_UNDO = (
@@ -63,6 +67,16 @@ def review_revision(
                 fix='give it one: flask db migrate -m "what changed"',
             )
         )
+    if _REVIEW_PLACEHOLDER in Path(script.path).read_text():
+        findings.append(
+            _finding(
+                "unwritten-review",
+                ERROR,
+                "the revision still holds autogenerate's `# REVIEW:` block and its `pass`: the change it "
+                "describes (e.g. an enum value removed) is not written, so the revision does nothing",
+                fix="write the change by hand as the block says, then delete the block",
+            )
+        )
     if up_error:
         findings.append(
             _finding(
@@ -88,7 +102,7 @@ def review_revision(
                 "irreversible and why (# lint-ack: empty-downgrade: <why>)",
             )
         )
-    findings += _downgrade_findings(downgrade, schema)
+    findings += _downgrade_findings(downgrade, schema, created=set(ctx.created), added=_added_columns(up))
     return findings
 
 
@@ -117,7 +131,39 @@ def _rerun_findings(up: list[Statement]) -> list[Finding]:
     ]
 
 
-def _downgrade_findings(downgrade: tuple[str, str | None], schema: Schema) -> list[Finding]:
+def _added_columns(up: list[Statement]) -> set[tuple[str, str]]:
+    """(table, column) of every column the upgrade adds."""
+    return {
+        (table_name(statement.node.relation), cmd.def_.colname)
+        for statement in up
+        if isinstance(statement.node, ast.AlterTableStmt) and statement.node.relation is not None
+        for cmd in statement.node.cmds
+        if cmd.subtype == AlterTableType.AT_AddColumn and cmd.def_ is not None
+    }
+
+
+def _undoes_an_addition(statement: Statement, added: set[tuple[str, str]]) -> bool:
+    """The downgrade drops only columns this revision's upgrade added: the plain inverse. The data
+    they hold was written since the upgrade; warning on it would flag every added column, and hide
+    the downgrades that destroy data from before the revision."""
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return False
+    table = table_name(node.relation)
+    return all(
+        cmd.subtype == AlterTableType.AT_DropColumn and (table, cmd.name) in added for cmd in node.cmds
+    )
+
+
+def _downgrade_findings(
+    downgrade: tuple[str, str | None],
+    schema: Schema,
+    *,
+    created: set[str] = frozenset(),
+    added: set[tuple[str, str]] = frozenset(),
+) -> list[Finding]:
+    """Findings of the downgrade; dropping what the upgrade created or added is not data loss (the
+    tables in `created` count as new, the columns in `added` are skipped)."""
     sql, error = downgrade
     if error:
         return [
@@ -128,9 +174,10 @@ def _downgrade_findings(downgrade: tuple[str, str | None], schema: Schema) -> li
                 fix=GUARD,
             )
         ]
-    ctx = Context(schema.fork())
+    ctx = Context(schema.fork(), created=set(created))
     for statement in statements(sql):
-        check(statement, ctx)
+        if not _undoes_an_addition(statement, added):
+            check(statement, ctx)
     findings = []
     for finding in ctx.findings:
         finding.level = WARNING

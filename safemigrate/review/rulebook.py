@@ -46,6 +46,7 @@ RULES: dict[str, str] = {
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file
     "missing-message": "a revision without a message",
+    "unwritten-review": "autogenerate's `# REVIEW:` block is still there: its change is not written",
     "empty-downgrade": "upgrade() changes the schema but downgrade() does nothing",
     "ack-without-reason": "an acknowledgement that does not say why",
     "unused-ack": "an acknowledgement nothing triggers (warning)",

@@ -84,7 +84,8 @@ def squash(
             raise SquashRefused("replaying the range leaves an INVALID index: fix that revision first")
         statements = [s for s in pglast.split(schema) if s.strip()]
         drops = _drop_statements(replayed, exclude_tables)
-        source = render_squash(plan, message, statements, drops, _git_commit(directory))
+        commit = _git_commit(directory, [Path(script.path) for script in plan.replaced], echo)
+        source = render_squash(plan, message, statements, drops, commit)
         with tempfile.TemporaryDirectory(prefix="squash-") as scratch_dir:
             candidate = _candidate_history(directory, Path(scratch_dir), plan, source)
             _verify(candidate, replayed, rebuilt, directory, scripts, target, schema, exclude_tables, echo)
@@ -168,11 +169,28 @@ def _write(directory: Path, plan: SquashPlan, source: str, message: str, archive
     return path
 
 
-def _git_commit(directory: Path) -> str | None:
-    """The commit the history was squashed from (it still holds the replaced revisions)."""
+def _git_commit(directory: Path, replaced: list[Path], echo: Callable[[str], None]) -> str | None:
+    """The commit the history was squashed from (it still holds the replaced revisions), or None when
+    it does not: not a git checkout, or some replaced files are uncommitted (warned: only the files
+    moved to migrations/squashed/ hold them then)."""
+    commit = _git(directory, "rev-parse", "--short", "HEAD")
+    if not commit:
+        return None
+    dirty = _git(directory, "status", "--porcelain", "--", *map(str, replaced))
+    if dirty is None or dirty:
+        count = len(dirty.splitlines()) if dirty else len(replaced)
+        echo(
+            f"WARNING: {count} of the replaced revision files are not committed: commit {commit} does not "
+            "hold them, so the squash names no commit; commit them first to be able to go back to them"
+        )
+        return None
+    return commit
+
+
+def _git(directory: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        result = subprocess.run(  # noqa: S603 (git with our own arguments)
+            ["git", *args],  # noqa: S607
             cwd=directory,
             capture_output=True,
             text=True,
@@ -181,7 +199,7 @@ def _git_commit(directory: Path) -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return result.stdout.strip() if result.returncode == 0 else None
 
 
 # -- downgrade: what the replayed catalogue holds -------------------------------------------------

@@ -13,14 +13,19 @@ _SKIP = {".venv", "instance", ".git", ".pytest_cache", ".ruff_cache", "bench", "
 _EDITED = "models."
 
 
-def _skip(folder: str, names: list[str]) -> set[str]:
-    if Path(folder).name == "__pycache__":
-        return {name for name in names if name.startswith(_EDITED)}
-    return _SKIP.intersection(names)
+def _skipping(skipped: set[str]):
+    def skip(folder: str, names: list[str]) -> set[str]:
+        if Path(folder).name == "__pycache__":
+            return {name for name in names if name.startswith(_EDITED)}
+        return skipped.intersection(names)
+
+    return skip
 
 
-def copy_project(destination: Path) -> Path:
-    """Copy the project (file times kept, so `make install` sees nothing to do) with .venv linked."""
-    shutil.copytree(PROJECT_ROOT, destination, ignore=_skip)
+def copy_project(destination: Path, *, with_tests: bool = False) -> Path:
+    """Copy the project (file times kept, so `make install` sees nothing to do) with .venv linked;
+    `with_tests`: its test suite too, to run the suite's own checks on an edited copy."""
+    skipped = _SKIP - {"tests"} if with_tests else _SKIP
+    shutil.copytree(PROJECT_ROOT, destination, ignore=_skipping(skipped))
     (destination / ".venv").symlink_to(PROJECT_ROOT / ".venv")
     return destination

@@ -112,8 +112,8 @@ SAFE_EDITS = [
     ),
     Edit(
         "new_not_null_column_with_backfill",
-        ((ITEM_LAST, ITEM_LAST + "    priority: Mapped[int] = mapped_column(sa.Integer)\n"),),
-        backfill={"items.priority": "0"},
+        ((ITEM_LAST, ITEM_LAST + "    zz_priority: Mapped[int] = mapped_column(sa.Integer)\n"),),
+        backfill={"items.zz_priority": "0"},
     ),
     Edit(
         "nullable_column",

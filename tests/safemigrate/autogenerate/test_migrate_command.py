@@ -13,7 +13,7 @@ from tests.safemigrate.autogenerate.scratch import edited_models
 from tests.support.cli_helpers import BIN, run
 from tests.support.project_copy import copy_project
 
-PRIORITY = (ITEM_LAST, ITEM_LAST + "    priority: Mapped[int] = mapped_column(sa.Integer)\n")
+PRIORITY = (ITEM_LAST, ITEM_LAST + "    zz_priority: Mapped[int] = mapped_column(sa.Integer)\n")
 DESCRIPTION = "description: Mapped[str | None] = mapped_column(sa.Text)"
 RENAMED = (DESCRIPTION, "details: Mapped[str | None] = mapped_column(sa.Text)")
 
@@ -62,45 +62,46 @@ def one_line_refusal(result, refusal: str):
 
 
 def test_new_not_null_column_without_a_value_is_refused_saying_what_to_add(migrate):
-    result = migrate("-m", "priority", patches=(PRIORITY,))
+    result = migrate("-m", "zz_priority", patches=(PRIORITY,))
     one_line_refusal(
         result,
-        "Error: items.priority is NOT NULL without a server default and items already exists: run again "
-        "with --backfill items.priority=VALUE (a value for the existing rows), or give it a server_default",
+        "Error: items.zz_priority is NOT NULL without a server default and items already exists: run "
+        "again with --backfill items.zz_priority=VALUE (a value for the existing rows), or give it a "
+        "server_default",
     )
 
 
 def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migrate):
-    result = migrate("-m", "priority", "--backfill", "items.priority=0", patches=(PRIORITY,))
+    result = migrate("-m", "zz_priority", "--backfill", "items.zz_priority=0", patches=(PRIORITY,))
     assert result.returncode == 0, result.stderr
     [path] = result.written
     text = path.read_text()
-    column = "sa.Column('priority', sa.Integer(), nullable=False)"
+    column = "sa.Column('zz_priority', sa.Integer(), nullable=False)"
     assert f"safe.add_not_null_column('items', {column}, backfill=\"'0'\")" in text
     assert "from safemigrate import safe" in text
     output = result.stdout + result.stderr
     assert "setup plugin" not in output and "INFO" not in output, output
-    assert "Detected added column 'items.priority'" in output
-    assert "items.priority: existing rows get '0'" in output
+    assert "Detected added column 'items.zz_priority'" in output
+    assert "items.zz_priority: existing rows get '0'" in output
 
 
 @pytest.mark.parametrize(
     ("args", "patches", "expected"),
     [
         (
-            ("--backfill", "items.priority=abc"),
+            ("--backfill", "items.zz_priority=abc"),
             (PRIORITY,),
-            "Error: --backfill items.priority=abc: not a valid INTEGER",
+            "Error: --backfill items.zz_priority=abc: not a valid INTEGER",
         ),
         (
-            ("--backfill", "items.priority=0", "--backfill", "items.nothing=1"),
+            ("--backfill", "items.zz_priority=0", "--backfill", "items.nothing=1"),
             (PRIORITY,),
             "Error: --backfill items.nothing: the models add no such NOT NULL column",
         ),
         (
-            ("--backfill", "items.priority"),
+            ("--backfill", "items.zz_priority"),
             (PRIORITY,),
-            "Error: --backfill 'items.priority': expected TABLE.COLUMN=VALUE, e.g. items.priority=0",
+            "Error: --backfill 'items.zz_priority': expected TABLE.COLUMN=VALUE, e.g. items.priority=0",
         ),
         (
             ("--rename", "items.nope:details"),
@@ -154,12 +155,29 @@ def test_confirmed_rename_keeps_the_column(migrate):
     assert "drop_column" not in text
 
 
-def test_unconfirmed_rename_warns_that_the_data_will_be_dropped(migrate):
-    result = migrate("-m", "rename", patches=(RENAMED,))
+@pytest.mark.parametrize("no_input", [(), ("--no-input",)], ids=["no-terminal", "no-input"])
+def test_an_unanswered_rename_question_stops_with_one_line_and_no_file(migrate, no_input):
+    result = migrate("-m", "rename", *no_input, patches=(RENAMED,))
+    one_line_refusal(
+        result,
+        "Error: items.description is dropped and items.details added with the same type: run again with "
+        "--rename items.description:details if it was renamed (data kept), or --drop items.description to "
+        "drop it with its data",
+    )
+
+
+def test_drop_answers_the_question_no_and_warns_that_the_data_will_be_dropped(migrate):
+    result = migrate("-m", "rename", "--no-input", "--drop", "items.description", patches=(RENAMED,))
     assert result.returncode == 0, result.stderr
     assert "op.drop_column('items', 'description')" in result.written[0].read_text()
     assert "WARNING: items.description is DROPPED by this revision, with all its data" in result.stderr
-    assert "--rename items.description:NEW" in result.stderr
+
+
+def test_a_drop_that_matches_nothing_is_refused(migrate):
+    result = migrate(
+        "-m", "x", "--drop", "items.title", "--backfill", "items.zz_priority=0", patches=(PRIORITY,)
+    )
+    one_line_refusal(result, "Error: --drop items.title: the models drop no such column or table")
 
 
 def in_a_terminal(migrate, typed: bytes, *args, patches):
@@ -181,16 +199,16 @@ def test_in_a_terminal_it_asks_about_the_rename(migrate):
 
 
 def test_in_a_terminal_it_asks_for_the_backfill_value_and_checks_it(migrate):
-    result = in_a_terminal(migrate, b"7\n", "-m", "priority", patches=(PRIORITY,))
+    result = in_a_terminal(migrate, b"7\n", "-m", "zz_priority", patches=(PRIORITY,))
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
-    assert "items.priority is NOT NULL without a server default" in output
+    assert "items.zz_priority is NOT NULL without a server default" in output
     assert "One-off value for the existing rows (INTEGER)" in output
     assert "backfill=\"'7'\"" in result.written[0].read_text()
 
 
 def test_a_backfill_value_of_the_wrong_type_typed_in_a_terminal_is_asked_again(migrate):
-    result = in_a_terminal(migrate, b"soon\n7\n", "-m", "priority", patches=(PRIORITY,))
+    result = in_a_terminal(migrate, b"soon\n7\n", "-m", "zz_priority", patches=(PRIORITY,))
     assert result.returncode == 0, result.stderr
     output = result.stdout + result.stderr
     assert "Error: not a valid INTEGER" in output and "Traceback" not in output

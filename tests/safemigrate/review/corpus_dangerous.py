@@ -43,8 +43,8 @@ DANGEROUS = [
     Case(
         "add-not-null-without-default",
         "adding-required-field",
-        'op.add_column("items", sa.Column("priority", sa.Integer(), nullable=False))',
-        'op.drop_column("items", "priority")',
+        'op.add_column("items", sa.Column("zz_priority", sa.Integer(), nullable=False))',
+        'op.drop_column("items", "zz_priority")',
     ),
     Case(
         "set-not-null-plain",

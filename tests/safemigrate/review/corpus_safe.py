@@ -30,8 +30,8 @@ SAFE = [
     Case(
         "add-column-constant-default-not-null",
         None,
-        'op.add_column("items", sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))',
-        'op.drop_column("items", "priority")',
+        'op.add_column("items", sa.Column("zz_priority", sa.Integer(), nullable=False, server_default="0"))',
+        'op.drop_column("items", "zz_priority")',
         rewrites="items",
     ),
     Case(
@@ -128,8 +128,8 @@ SAFE = [
     Case(
         "add-not-null-column-helper",
         None,
-        'safe.add_not_null_column("items", sa.Column("priority", sa.Integer()), backfill="0")',
-        'op.drop_column("items", "priority")',
+        'safe.add_not_null_column("items", sa.Column("zz_priority", sa.Integer()), backfill="0")',
+        'op.drop_column("items", "zz_priority")',
         preamble="from safemigrate import safe",
     ),
     Case(

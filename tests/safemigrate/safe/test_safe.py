@@ -49,9 +49,9 @@ def test_add_not_null_column_backfills_in_batches_then_sets_not_null(engine, dat
         directory,
         "s2notnull",
         preamble=SAFE,
-        upgrade='safe.add_not_null_column("items", sa.Column("priority", sa.Integer()), backfill="0", '
+        upgrade='safe.add_not_null_column("items", sa.Column("zz_priority", sa.Integer()), backfill="0", '
         "batch_size=1000)",
-        downgrade='op.drop_column("items", "priority")',
+        downgrade='op.drop_column("items", "zz_priority")',
     )
     result = runner(directory, database_url)
 
@@ -61,13 +61,13 @@ def test_add_not_null_column_backfills_in_batches_then_sets_not_null(engine, dat
         nullable = connection.execute(
             sa.text(
                 "SELECT is_nullable FROM information_schema.columns "
-                "WHERE table_name = 'items' AND column_name = 'priority'"
+                "WHERE table_name = 'items' AND column_name = 'zz_priority'"
             )
         ).scalar_one()
         leftovers = connection.execute(
-            sa.text("SELECT count(*) FROM pg_constraint WHERE conname = 'ck_items_priority_not_null'")
+            sa.text("SELECT count(*) FROM pg_constraint WHERE conname = 'ck_items_zz_priority_not_null'")
         ).scalar_one()
-        values = connection.execute(sa.text("SELECT DISTINCT priority FROM items")).scalars().all()
+        values = connection.execute(sa.text("SELECT DISTINCT zz_priority FROM items")).scalars().all()
     assert (nullable, leftovers, values) == ("NO", 0, [0])
 
 
@@ -75,27 +75,27 @@ def test_add_not_null_column_resumes_after_a_half_done_run(engine, database_url,
     seed_items(engine, 100)
     # What a run killed mid-way leaves: the column, part of the backfill, the NOT VALID check.
     with engine.begin() as connection:
-        connection.execute(sa.text("ALTER TABLE items ADD COLUMN priority integer"))
-        connection.execute(sa.text("UPDATE items SET priority = 0 WHERE id % 2 = 0"))
+        connection.execute(sa.text("ALTER TABLE items ADD COLUMN zz_priority integer"))
+        connection.execute(sa.text("UPDATE items SET zz_priority = 0 WHERE id % 2 = 0"))
         connection.execute(
             sa.text(
-                "ALTER TABLE items ADD CONSTRAINT ck_items_priority_not_null "
-                "CHECK (priority IS NOT NULL) NOT VALID"
+                "ALTER TABLE items ADD CONSTRAINT ck_items_zz_priority_not_null "
+                "CHECK (zz_priority IS NOT NULL) NOT VALID"
             )
         )
     plant(
         directory,
         "s3resume",
         preamble=SAFE,
-        upgrade='safe.add_not_null_column("items", sa.Column("priority", sa.Integer()), backfill="7")',
-        downgrade='op.drop_column("items", "priority")',
+        upgrade='safe.add_not_null_column("items", sa.Column("zz_priority", sa.Integer()), backfill="7")',
+        downgrade='op.drop_column("items", "zz_priority")',
     )
     result = runner(directory, database_url)
 
     assert result.returncode == 0, result.stderr
     assert "backfill items: 50 rows" in result.stderr
     with engine.connect() as connection:
-        counts = dict(connection.execute(sa.text("SELECT priority, count(*) FROM items GROUP BY 1")).all())
+        counts = dict(connection.execute(sa.text("SELECT zz_priority, count(*) FROM items GROUP BY 1")).all())
     assert counts == {0: 50, 7: 50}
 
 
@@ -170,11 +170,11 @@ def test_lint_knows_the_helpers_produce_safe_sql(directory):
         preamble=SAFE,
         upgrade="""
             safe.create_index_concurrently("ix_items_title", "items", ["title"])
-            safe.add_not_null_column("items", sa.Column("priority", sa.Integer()), backfill="0")
+            safe.add_not_null_column("items", sa.Column("zz_priority", sa.Integer()), backfill="0")
         """,
         downgrade="""
             safe.drop_index_concurrently("ix_items_title", "items")
-            op.drop_column("items", "priority")
+            op.drop_column("items", "zz_priority")
         """,
     )
     linter = MigrationLinter(directory)

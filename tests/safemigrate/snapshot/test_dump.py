@@ -49,10 +49,10 @@ def test_databases_migrated_the_same_way_compare_equal(replayed, database_url):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ("ALTER TABLE items ADD COLUMN priority integer DEFAULT 0", "+    priority integer DEFAULT 0"),
+        ("ALTER TABLE items ADD COLUMN zz_priority integer DEFAULT 0", "+    zz_priority integer DEFAULT 0"),
         ("ALTER TABLE items ALTER COLUMN description SET DEFAULT ''", "DEFAULT ''::text"),
         ("ALTER INDEX ix_items_owner_id RENAME TO ix_items_owner", "ix_items_owner "),
-        ("CREATE TYPE priority AS ENUM ('low', 'high')", "+CREATE TYPE public.priority AS ENUM ("),
+        ("CREATE TYPE zz_priority AS ENUM ('low', 'high')", "+CREATE TYPE public.zz_priority AS ENUM ("),
         ("CREATE SEQUENCE tickets", "+CREATE SEQUENCE public.tickets"),
         (
             "ALTER TABLE items ADD CONSTRAINT ck_items_title CHECK (title <> '') NOT VALID",
