@@ -196,15 +196,23 @@ class ReleaseRunner:
         self.lock.acquire(time.monotonic() + self.settings.wait)
 
     def configure_session(self, connection: Connection) -> None:
-        s = self.settings
         try:
-            connection.exec_driver_sql(f"SET lock_timeout = {int(s.lock_timeout_ms)}")
-            connection.exec_driver_sql(f"SET statement_timeout = {int(s.statement_timeout_ms)}")
+            self.set_timeouts(connection)
             # If this runner dies mid-statement, the server notices within seconds and rolls back.
             connection.exec_driver_sql("SET client_connection_check_interval = 2000")
             connection.commit()
         except DBAPIError as exc:
             raise self._outside(exc, "configuring the session") from None
+
+    def set_timeouts(self, connection: Connection) -> None:
+        """The runner's lock_timeout and statement_timeout, for the session from now on.
+
+        Run again before every revision: a revision's own session-level `SET lock_timeout` (common
+        in real histories) commits with it and would otherwise hold for every later revision of the
+        run, queueing live queries behind a blocked ALTER and defeating --retry-for."""
+        s = self.settings
+        connection.exec_driver_sql(f"SET lock_timeout = {int(s.lock_timeout_ms)}")
+        connection.exec_driver_sql(f"SET statement_timeout = {int(s.statement_timeout_ms)}")
 
     def _outside(self, exc: DBAPIError, doing: str) -> ReleaseError:
         return classify_outside_revision(exc, self.settings.url.username, doing)
@@ -312,6 +320,8 @@ class ReleaseRunner:
                 self.lock.verify(f"revision {script.revision}")
                 self.journal.start(connection, script.revision)
                 self.current, started = script, time.monotonic()
+                # Opens the revision's transaction (Alembic joins it): rolled back with it on failure.
+                self.set_timeouts(connection)
                 yield MigrationStep.upgrade_from_script(self.scripts.revision_map, script)
                 # Resumed by Alembic once that revision's transaction has committed.
                 log.info("applied %s in %.2fs", _label(script), time.monotonic() - started)

@@ -100,7 +100,7 @@ class Schema:
             schema = node.relation.schemaname or DEFAULT_SCHEMA
             columns = tuple(p.name for p in node.indexParams if p.name)
             self.indexes[f"{schema}.{node.idxname}"] = columns
-            self._index(table_name(node.relation), node.idxname, node.indexParams)
+            self._index(table_name(node.relation), node.idxname, node.indexParams, unique=_plain_unique(node))
         elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
             self.coverage.rename(
                 node.relation.schemaname or DEFAULT_SCHEMA, node.relation.relname, node.newname
@@ -160,7 +160,7 @@ class Schema:
             if constraint.indexname:  # USING INDEX: the index becomes the constraint's, under its name
                 keys += self.indexes.get(f"{table.split('.')[0]}.{constraint.indexname}", ())
                 self.coverage.drop(table.split(".")[0], constraint.indexname)
-            self.coverage.add(table, constraint.conname, keys)
+            self.coverage.add(table, constraint.conname, keys, unique=kind != ConstrType.CONSTR_EXCLUSION)
         if kind not in (ConstrType.CONSTR_CHECK, ConstrType.CONSTR_NOTNULL) or not constraint.conname:
             return
         if kind == ConstrType.CONSTR_CHECK:
@@ -176,12 +176,19 @@ class Schema:
                 ConstrType.CONSTR_PRIMARY,
                 ConstrType.CONSTR_UNIQUE,
             ):
-                self.coverage.add(table, constraint.conname, [column.colname])
+                self.coverage.add(table, constraint.conname, [column.colname], unique=True)
 
-    def _index(self, table: str, name: str, params) -> None:
+    def _index(self, table: str, name: str, params, *, unique: bool = False) -> None:
         covered = {p.name for p in params if p.name}
         covered |= {n.fields[-1].sval for n in walk(params) if isinstance(n, ast.ColumnRef) and _named(n)}
-        self.coverage.add(table, name, covered)
+        self.coverage.add(table, name, covered, unique=unique)
+
+    def unique_keys(self, table: str) -> list[frozenset[str]]:
+        """The column sets known to be unique in `table`; a partial view cannot know them all."""
+        keys = self.coverage.unique_keys(table)
+        if not keys and self.partial:
+            raise NeedHistory
+        return keys
 
     def _rename(self, node: ast.RenameStmt) -> None:
         table = table_name(node.relation)
@@ -217,6 +224,11 @@ def collation(definition: ast.ColumnDef) -> str | None:
     if names[:1] == ["pg_catalog"]:
         names = names[1:]
     return ".".join(names) if names and names != ["default"] else None
+
+
+def _plain_unique(node: ast.IndexStmt) -> bool:
+    """A unique index over plain columns only, with no WHERE: equal values in them pin one row."""
+    return bool(node.unique) and node.whereClause is None and all(p.name for p in node.indexParams)
 
 
 def _named(ref: ast.ColumnRef) -> bool:

@@ -112,7 +112,9 @@ def _truncate(node: ast.TruncateStmt, statement: Statement, ctx: Context) -> Non
 
 def _data_change(node, statement: Statement, ctx: Context) -> None:
     table = table_name(node.relation)
-    if not ctx.existing(table) or (node.whereClause is not None and bounded(node.whereClause)):
+    if not ctx.existing(table) or (
+        node.whereClause is not None and bounded(node.whereClause, ctx.schema.unique_keys(table))
+    ):
         return
     verb = "UPDATE" if isinstance(node, ast.UpdateStmt) else "DELETE"
     where = "in the migration's transaction" if statement.in_transaction else "in one statement"

@@ -235,21 +235,40 @@ def conjuncts(expr) -> list:
     return [expr]
 
 
-def bounded(where) -> bool:
-    """Whether a WHERE clause pins rows by key (col = constant, col IN (constants), or
-    col IN (SELECT ... LIMIT n), a batch) rather than sweeping the table."""
+def bounded(where, unique_keys: list[frozenset[str]]) -> bool:
+    """Whether a WHERE clause pins rows by key rather than sweeping the table: equalities (col =
+    constant, col IN (constants), col = ANY (ARRAY[...])) on every column of one of `unique_keys`, a
+    range with both ends on a one-column key, or col IN (SELECT ... LIMIT n), a batch. An equality on
+    any other column (`status = 'pending'`) can match every row."""
+    pinned: set[str] = set()
+    lower: set[str] = set()
+    upper: set[str] = set()
     for part in conjuncts(where):
-        if isinstance(part, ast.A_Expr) and isinstance(part.lexpr, ast.ColumnRef):
+        if isinstance(part, ast.A_Expr) and isinstance(part.lexpr, ast.ColumnRef) and _named(part.lexpr):
+            column = part.lexpr.fields[-1].sval
             op = part.name[-1].sval if part.name else ""
             if op == "=" and _constant(part.rexpr):
-                return True
-            if op == "=" and isinstance(part.rexpr, ast.A_ArrayExpr):  # = ANY (ARRAY[1, 2])
-                return all(_constant(v) for v in part.rexpr.elements or ())
-            if isinstance(part.rexpr, tuple) and all(_constant(v) for v in part.rexpr):
-                return True  # IN (1, 2, 3)
+                pinned.add(column)
+            elif op == "=" and isinstance(part.rexpr, ast.A_ArrayExpr):  # = ANY (ARRAY[1, 2])
+                if all(_constant(v) for v in part.rexpr.elements or ()):
+                    pinned.add(column)
+            elif isinstance(part.rexpr, tuple) and all(_constant(v) for v in part.rexpr):
+                if op in ("=", "BETWEEN"):  # IN (1, 2, 3) / BETWEEN 1 AND 100
+                    (pinned if op == "=" else lower).add(column)
+                    if op == "BETWEEN":
+                        upper.add(column)
+            elif op in (">", ">=") and _constant(part.rexpr):
+                lower.add(column)
+            elif op in ("<", "<=") and _constant(part.rexpr):
+                upper.add(column)
         if isinstance(part, ast.SubLink) and getattr(part.subselect, "limitCount", None) is not None:
             return True  # IN (SELECT ... LIMIT n): one batch
-    return False
+    ranged = lower & upper
+    return any(key <= pinned or (len(key) == 1 and key <= ranged) for key in unique_keys)
+
+
+def _named(ref: ast.ColumnRef) -> bool:
+    return bool(ref.fields) and isinstance(ref.fields[-1], ast.String)
 
 
 def _constant(node) -> bool:

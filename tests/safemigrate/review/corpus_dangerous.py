@@ -204,6 +204,32 @@ DANGEROUS = [
         "pass",
     ),
     Case("update-without-where", "unbatched-data-change", sql("UPDATE items SET updated_at = now()"), "pass"),
+    # An equality on a column that is no key can match every row (issue #23, item 2).
+    Case(
+        "update-where-non-key-equals-constant",
+        "unbatched-data-change",
+        sql("UPDATE items SET title = 'x' WHERE description = 'y'"),
+        "pass",
+    ),
+    Case(
+        "update-where-status-equals-constant",
+        "unbatched-data-change",
+        sql("UPDATE items SET status = 'published' WHERE status = 'draft'"),
+        "pass",
+        setup=(STATUS_COLUMN,),
+    ),
+    Case(
+        "delete-where-indexed-non-unique-column",
+        "unbatched-data-change",
+        sql("DELETE FROM items WHERE owner_id = 1"),
+        "pass",
+    ),
+    Case(
+        "update-open-key-range",
+        "unbatched-data-change",
+        sql("UPDATE items SET title = 'x' WHERE id > 1000"),
+        "pass",
+    ),
     Case(
         "delete-old-rows-in-transaction",
         "unbatched-data-change",

@@ -279,6 +279,24 @@ SAFE = [
     ),
     Case("placeholder", None, "pass", "pass"),
     Case(
+        "update-by-unique-column",
+        None,
+        sql("UPDATE users SET full_name = 'Admin' WHERE email = 'admin@example.com'"),
+        "pass",
+    ),
+    Case(
+        "update-by-bounded-key-range",
+        None,
+        sql("UPDATE items SET title = upper(title) WHERE id >= 1 AND id < 1000"),
+        "pass",
+    ),
+    Case(
+        "update-by-key-between",
+        None,
+        sql("UPDATE items SET title = upper(title) WHERE id BETWEEN 1 AND 1000"),
+        "pass",
+    ),
+    Case(
         "update-by-key-list",
         None,
         sql("UPDATE items SET title = upper(title) WHERE id = ANY(ARRAY[1, 2, 3])"),
