@@ -42,6 +42,8 @@ RULES: dict[str, str] = {
     "not-rerunnable": "a step committed before later work (by a safe helper's or an autocommit block), or a "
     "concurrent index build with no drop of a failed attempt's INVALID index before it: if the revision "
     "fails after it, running it again fails on that step",
+    "session-timeout": "a session-level SET lock_timeout / statement_timeout outlives the revision: later "
+    "revisions of a `flask db upgrade` run wait as long for their locks while live queries queue",
     "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file

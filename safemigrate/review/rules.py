@@ -201,6 +201,32 @@ def _refresh(node: ast.RefreshMatViewStmt, statement: Statement, ctx: Context) -
     )
 
 
+_TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+def _set(node: ast.VariableSetStmt, statement: Statement, ctx: Context) -> None:
+    """A session-level SET of a timeout outlives the revision's transaction (SET LOCAL does not)."""
+    if node.name not in _TIMEOUTS or node.is_local:
+        return
+    value = "its default" if not node.args else sql_value(node.args[0])
+    ctx.report(
+        "session-timeout",
+        statement,
+        f"SET {node.name} to {value} holds for the rest of the session, not just this revision: under "
+        "`flask db upgrade` every later revision of the run waits that long for its locks while live "
+        "queries queue behind it (the release runner restores its own before the next revision)",
+        f"SET LOCAL {node.name} (this revision's transaction only; in an autocommit_block it has no "
+        "effect: the runner's --lock-timeout / --statement-timeout apply there)",
+    )
+
+
+def sql_value(node) -> str:
+    value = node.val if isinstance(node, ast.A_Const) else None
+    if value is None:
+        return "a value"
+    return repr(value.sval) if isinstance(value, ast.String) else str(getattr(value, "ival", value))
+
+
 def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
     ctx.report(
         "fails-in-transaction",
@@ -224,6 +250,7 @@ _HANDLERS = {
     ast.ClusterStmt: _cluster,
     ast.ReindexStmt: _reindex,
     ast.RefreshMatViewStmt: _refresh,
+    ast.VariableSetStmt: _set,
     ast.AlterEnumStmt: enum_values.added,
     ast.CreateEnumStmt: enum_values.created,
 }

@@ -243,6 +243,13 @@ DANGEROUS = [
         + '\nop.add_column("items", sa.Column("x", sa.Text()))',
         'op.drop_column("items", "x")',
     ),
+    Case(
+        "session-lock-timeout",
+        "session-timeout",
+        sql("SET lock_timeout = '30s'") + '\nop.add_column("items", sa.Column("x", sa.Text()))',
+        'op.drop_column("items", "x")',
+    ),
+    Case("session-statement-timeout-off", "session-timeout", sql("SET statement_timeout = 0"), "pass"),
     Case("lock-table-share-mode", "lock-table", sql("LOCK TABLE items IN SHARE MODE"), "pass"),
     Case(
         "vacuum-full",

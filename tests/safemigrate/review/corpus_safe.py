@@ -297,6 +297,12 @@ SAFE = [
         "pass",
     ),
     Case(
+        "local-lock-timeout",
+        None,
+        sql("SET LOCAL lock_timeout = '5s'") + '\nop.add_column("items", sa.Column("x", sa.Text()))',
+        'op.drop_column("items", "x")',
+    ),
+    Case(
         "update-by-key-list",
         None,
         sql("UPDATE items SET title = upper(title) WHERE id = ANY(ARRAY[1, 2, 3])"),
