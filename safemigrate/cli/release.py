@@ -30,7 +30,7 @@ EXIT_CODES_HELP = """exit codes:
   1  a revision failed; the message says what was rolled back (and what stayed committed,
      if the revision left its transaction); alembic_version is at the last applied revision
   2  usage or configuration error (bad option, bad or missing database URL, unknown --target,
-     a missing privilege, or a URL through a transaction-pooling PgBouncer: use
+     a missing privilege, or a URL through a connection pooler such as PgBouncer: use
      MIGRATION_DATABASE_URL)
   3  could not connect to the database within --wait, or lost the connection outside a revision
   4  another runner still held the migration lock after --wait, or this runner lost the lock

@@ -48,9 +48,10 @@ _HELD_SQL = (
 _HELD = sa.text(_HELD_SQL)
 
 POOLER_REFUSAL = (
-    "the database URL goes through a transaction-pooling connection pooler (e.g. PgBouncer with "
-    "pool_mode=transaction): the migration lock and settings need a server session of their own; "
-    "set MIGRATION_DATABASE_URL to a direct connection to PostgreSQL (nothing was changed)"
+    "the database URL goes through a connection pooler or proxy, not straight to PostgreSQL: behind a "
+    "transaction-pooling connection pooler (e.g. PgBouncer with pool_mode=transaction) the migration "
+    "lock and settings get no server session of their own; set MIGRATION_DATABASE_URL to a direct "
+    "connection to PostgreSQL (nothing was changed)"
 )
 
 
@@ -84,21 +85,27 @@ def _backend_pid(connection: Connection) -> int:
     return pid
 
 
-def refuse_transaction_pooler(first: Connection, second: Connection, rounds: int = 3) -> None:
-    """Raise PoolerRefused when two open client connections share a server session.
+def refuse_transaction_pooler(first: Connection, second: Connection) -> None:
+    """Raise PoolerRefused unless both connections go straight to a PostgreSQL backend.
 
-    Directly on PostgreSQL, a session keeps its backend for life and two open sessions never share
-    one. Behind a transaction pooler, a client gets whichever server connection is idle for each
-    transaction: the one the other client just released (PgBouncer reuses the most recent first),
-    so the pids mix. Reads pg_backend_pid() only: nothing is set, locked or written.
+    PostgreSQL tells each client its backend's pid when the connection starts (BackendKeyData, what
+    libpq's PQbackendPID returns); directly, pg_backend_pid() in any transaction is that pid. A pooler
+    makes up that key for its clients (it is theirs to cancel with; PgBouncer draws it at random), so
+    the two differ on every pooled connection, whatever the pool does with other clients meanwhile.
+    Comparing the pids two clients see over a few transactions was not enough: a transaction pooler
+    may keep handing each client a server connection of its own while the probe lasts (other
+    runners' transactions in between, round robin), and the runner then locked and applied through
+    it. A session pooler cannot be told apart from that by a client, so it is refused too.
+    Reads pg_backend_pid() only: nothing is set, locked or written.
     """
-    seen_first: set[int] = set()
-    seen_second: set[int] = set()
-    for _ in range(rounds):
-        seen_first.add(_backend_pid(first))
-        seen_second.add(_backend_pid(second))
-        if len(seen_first) > 1 or len(seen_second) > 1 or seen_first & seen_second:
+    pids = []
+    for connection in (first, second):
+        announced = connection.connection.dbapi_connection.get_backend_pid()
+        pids.append(_backend_pid(connection))
+        if pids[-1] != announced:
             raise PoolerRefused(POOLER_REFUSAL)
+    if pids[0] == pids[1]:  # a proxy that passes one backend's key on to every client
+        raise PoolerRefused(POOLER_REFUSAL)
 
 
 def _lost(before: str, why: str) -> str:

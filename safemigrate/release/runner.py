@@ -4,7 +4,7 @@ Stock `flask db upgrade` assumes one runner, an idle database and a happy path. 
 is built for a Heroku-style release phase, where the old version keeps serving meanwhile:
 
 - it waits for a database that is still booting (bounded by `wait`);
-- it refuses a transaction-pooling PgBouncer before touching anything (lock.py);
+- it refuses a connection pooler (PgBouncer) before touching anything (lock.py);
 - several runners at once are serialised by a session-level advisory lock, taken by polling
   (a blocked `pg_advisory_lock` can deadlock against CREATE INDEX CONCURRENTLY in the holder),
   released by PostgreSQL itself when a runner dies, and verified before every revision;

@@ -51,10 +51,11 @@ def free_port() -> int:
 class PgBouncer:
     """pgbouncer on 127.0.0.1:<free port>, pool_mode=transaction, in front of `server`."""
 
-    def __init__(self, binary: str, server: URL, pool_size: int = 2):
+    def __init__(self, binary: str, server: URL, pool_size: int = 2, **settings: str):
         self.binary = binary
         self.server = server
         self.pool_size = pool_size
+        self.settings = settings  # more [pgbouncer] settings, e.g. server_round_robin="1"
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
         self.process: subprocess.Popen | None = None
@@ -91,6 +92,7 @@ max_client_conn = 200
 logfile = {self.folder / "pgbouncer.log"}
 pidfile = {self.folder / "pgbouncer.pid"}
 """
+            + "".join(f"{key} = {value}\n" for key, value in self.settings.items())
         )
         return config
 

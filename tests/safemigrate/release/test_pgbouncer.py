@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db as flask_db
-from safemigrate.release.lock import POOLER_REFUSAL
+from safemigrate.release.errors import PoolerRefused
+from safemigrate.release.lock import POOLER_REFUSAL, refuse_transaction_pooler
 from tests.support.cli_helpers import assert_clean_failure
 from tests.support.db_helpers import config_for
 from tests.support.pgbouncer import SYSTEM_USER, PgBouncer, ensure_pgbouncer, system_user_exists
@@ -96,6 +97,58 @@ def test_concurrent_runners_through_the_pooler_all_refuse_and_touch_nothing(pgbo
         assert version_rows(direct) == [HEAD]
     finally:
         direct.dispose()
+
+
+def test_a_pooler_that_hands_each_client_the_same_server_connection_every_time_is_refused(
+    pgbouncer_binary, server_url, empty_database_url
+):
+    """What made the concurrent test flaky, made deterministic: a transaction pooler may hand each of
+    the runner's two clients a server connection of its own for as long as the probe lasts (here:
+    round robin over two warm server connections; there: other runners' transactions in between).
+    Comparing backend pids across transactions cannot tell that from PostgreSQL; the refusal must not
+    depend on what the pool happens to do."""
+    if os.geteuid() == 0 and not system_user_exists():
+        pytest.skip(f"PgBouncer tests skipped: pgbouncer refuses root and there is no {SYSTEM_USER} user")
+    bouncer = PgBouncer(pgbouncer_binary, server_url, pool_size=2, server_round_robin="1").start()
+    engine = sa.create_engine(bouncer.url(empty_database_url.database), poolclass=sa.pool.NullPool)
+    try:
+        # Two server connections in the pool, both idle.
+        warm = [engine.connect() for _ in range(2)]
+        pids = {connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for connection in warm}
+        for connection in warm:
+            connection.close()
+        assert len(pids) == 2
+        with (
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as first,
+            engine.connect() as second,
+        ):
+            # The pool keeps each client on one server connection: the pids never mix...
+            seen = {(backend_pid(first), backend_pid(second)) for _ in range(5)}
+            assert len(seen) == 1 and len(set(next(iter(seen)))) == 2
+            # ...and the runner refuses all the same.
+            with pytest.raises(PoolerRefused, match="MIGRATION_DATABASE_URL"):
+                refuse_transaction_pooler(first, second)
+    finally:
+        engine.dispose()
+        bouncer.stop()
+
+
+def test_a_direct_connection_is_accepted(empty_database_url):
+    engine = sa.create_engine(empty_database_url, poolclass=sa.pool.NullPool)
+    try:
+        with (
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as first,
+            engine.connect() as second,
+        ):
+            refuse_transaction_pooler(first, second)
+    finally:
+        engine.dispose()
+
+
+def backend_pid(connection) -> int:
+    pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    connection.commit()
+    return pid
 
 
 def test_migration_database_url_migrates_while_the_app_url_stays_pooled(pgbouncer, empty_database_url):
