@@ -12,6 +12,7 @@ from safemigrate.review.sql import (
     SERIAL_TYPES,
     Statement,
     display,
+    rebuilds_indexes,
     rewrites,
     table_name,
     type_key,
@@ -46,7 +47,7 @@ def alter_table(node: ast.AlterTableStmt, statement: Statement, ctx: Context) ->
                 "adding-not-nullable-field",
                 statement,
                 f"SET NOT NULL on {name}.{cmd.name} scans the whole "
-                "table under an ACCESS EXCLUSIVE lock (no valid CHECK ({cmd.name} IS NOT NULL) exists)",
+                f"table under an ACCESS EXCLUSIVE lock (no valid CHECK ({cmd.name} IS NOT NULL) exists)",
                 f'safe.set_not_null("{name}", "{cmd.name}") ({SAFE}): CHECK NOT VALID, VALIDATE, then SET '
                 "NOT NULL skips the scan",
             )
@@ -221,6 +222,15 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
         )
     elif rewrites(current.type, new):
         _type_rewrites(table, current, new, statement, ctx, fix)
+    elif rebuilds_indexes(current.type, new) and ctx.schema.is_indexed(table, col):
+        ctx.report(
+            "changing-column-type",
+            statement,
+            f"{current.type} -> {new} rebuilds every index on {name}.{col} under an ACCESS EXCLUSIVE lock "
+            "(their operator class changes; the table is not rewritten)",
+            f"drop the column's indexes first (safe.drop_index_concurrently), change the type (then "
+            f"metadata-only), build them again (safe.create_index_concurrently) ({SAFE}); or {fix}",
+        )
     elif collation(cmd.def_) != current.collation and ctx.schema.is_indexed(table, col):
         ctx.report(
             "changing-column-collation",

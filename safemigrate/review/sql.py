@@ -175,7 +175,22 @@ def rewrites(old: TypeKey, new: TypeKey) -> bool:
         return True
     if old.name in _TO_TEXT and new.name in _TO_TEXT and not new.mods:
         return False  # varchar -> text, text -> varchar without a limit: binary coercible
+    if rebuilds_indexes(old, new):
+        return False
     return not (old.name == "cidr" and new.name == "inet")
+
+
+# The citext extension's casts from and to text and varchar are WITHOUT FUNCTION (binary coercible):
+# the table stays, but each index on the column is rebuilt (text_ops <-> citext_ops).
+_CITEXT_PEERS = {"text", "varchar"}
+
+
+def rebuilds_indexes(old: TypeKey, new: TypeKey) -> bool:
+    """Whether ALTER COLUMN ... TYPE new (no USING) keeps the rows but rebuilds the column's indexes."""
+    if old.array != new.array or new.mods:
+        return False
+    names = {old.name, new.name}
+    return "citext" in names and len(names) == 2 and bool(names & _CITEXT_PEERS)
 
 
 # -- expressions -------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ TITLE_LOWER_INDEX = (
     outside('op.execute("CREATE INDEX CONCURRENTLY ix_items_title_lower ON items (lower(title))")'),
     outside('op.execute("DROP INDEX CONCURRENTLY ix_items_title_lower")'),
 )
+CITEXT = ('op.execute("CREATE EXTENSION IF NOT EXISTS citext")', 'op.execute("DROP EXTENSION citext")')
 ARCHIVE = 'op.execute("CREATE SCHEMA archive")\n'
 DROP_ARCHIVE = 'op.execute("DROP SCHEMA archive CASCADE")'
 

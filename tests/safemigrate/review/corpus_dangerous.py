@@ -7,6 +7,7 @@ from tests.safemigrate.review.corpus import (
     ARCHIVE,
     CHECK_DESCRIPTION_NOT_VALID,
     CHECK_DESCRIPTION_VALIDATED,
+    CITEXT,
     DROP_ARCHIVE,
     ITEMS_PER_OWNER,
     PRICE,
@@ -250,6 +251,16 @@ DANGEROUS = [
         'op.drop_column("items", "x")',
     ),
     Case("session-statement-timeout-off", "session-timeout", sql("SET statement_timeout = 0"), "pass"),
+    # varchar -> citext keeps the rows but rebuilds the title's index (issue #23, item 8).
+    Case(
+        "varchar-to-citext-indexed",
+        "changing-column-type",
+        sql("ALTER TABLE items ALTER COLUMN title TYPE citext"),
+        sql("ALTER TABLE items ALTER COLUMN title TYPE varchar(255)"),
+        setup=(CITEXT, TITLE_LOWER_INDEX),
+        rewrites="items",
+        rewritten=False,
+    ),
     Case("lock-table-share-mode", "lock-table", sql("LOCK TABLE items IN SHARE MODE"), "pass"),
     Case(
         "vacuum-full",

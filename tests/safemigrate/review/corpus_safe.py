@@ -6,6 +6,7 @@ from tests.safemigrate.review.corpus import (
     ADD_ARCHIVED,
     ARCHIVE,
     CHECK_DESCRIPTION_VALIDATED,
+    CITEXT,
     DROP_ARCHIVE,
     FK_NOT_VALID,
     ITEMS_PER_OWNER,
@@ -301,6 +302,16 @@ SAFE = [
         None,
         sql("SET LOCAL lock_timeout = '5s'") + '\nop.add_column("items", sa.Column("x", sa.Text()))',
         'op.drop_column("items", "x")',
+    ),
+    # text -> citext: the extension's cast is binary coercible, and description has no index.
+    Case(
+        "text-to-citext-unindexed",
+        None,
+        sql("ALTER TABLE items ALTER COLUMN description TYPE citext"),
+        sql("ALTER TABLE items ALTER COLUMN description TYPE text"),
+        setup=(CITEXT,),
+        rewrites="items",
+        rewritten=False,
     ),
     Case(
         "update-by-key-list",
