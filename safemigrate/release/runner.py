@@ -237,7 +237,11 @@ class ReleaseRunner:
             return self._plan_ahead(connection, current, tuple(heads))
         target = self._resolve_target()
         try:
-            pending = tuple(reversed(list(self.scripts.iterate_revisions(target, current or "base"))))
+            # implicit_base, as `flask db upgrade` walks it: with the database at one side of a merge,
+            # the other side's branch is pending too (it descends from no current head).
+            pending = tuple(
+                reversed(list(self.scripts.iterate_revisions(target, current or "base", implicit_base=True)))
+            )
         except (CommandError, RevisionError):
             # The target is behind the database: an upgrade has nothing to do.
             pending = ()
@@ -310,11 +314,15 @@ class ReleaseRunner:
 
     def _steps(self, connection: Connection, remaining: list[Script]):
         def steps(heads, _context):
-            expected = set(normalized_down_revisions(remaining[0]))
-            if set(heads) != expected:
+            # What the plan started from must still hold: everything below the next revision applied
+            # (its parent, or with a merge each side), none of the remaining ones.
+            applied = {s.revision for s in self.scripts.iterate_revisions(heads, "base")} if heads else set()
+            below = set(normalized_down_revisions(remaining[0]))
+            if not below <= applied or any(script.revision in applied for script in remaining):
                 raise MigrationFailed(
                     f"the database moved to {','.join(heads) or 'base'} while this runner held the lock "
-                    f"(expected {','.join(expected) or 'base'}); nothing applied; run again"
+                    f"(expected {','.join(sorted(below)) or 'base'} applied and none of the pending "
+                    "revisions); nothing applied; run again"
                 )
             for script in remaining:
                 self.lock.verify(f"revision {script.revision}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
@@ -25,23 +25,21 @@ class StairwayError(SafeMigrateError, AssertionError):
 
 
 def base_to_head(scripts: ScriptDirectory) -> list[Script]:
-    """The revisions in order, base first. The stairway walks a linear history (the release runner
-    refuses several heads too); a branch or a merge point is refused with its revision named."""
-    chain = list(reversed(list(scripts.walk_revisions())))
-    for previous, script in zip([None, *chain], chain, strict=False):
-        expected = previous.revision if previous else None
-        if script.down_revision != expected:
-            raise StairwayError(
-                f"revision {script.revision}: the stairway walks a linear history, "
-                f"and this revision branches or merges (down_revision {script.down_revision!r})"
-            )
-    return chain
+    """The revisions in order, base first, each after everything below it (branches and merges
+    included). Several heads are refused, as the release runner refuses them: merge them first."""
+    heads = scripts.get_heads()
+    if len(heads) > 1:
+        raise StairwayError(
+            f"the history has {len(heads)} heads ({', '.join(sorted(heads))}): the stairway walks a "
+            'history with one head; merge them first with `flask db merge heads -m "merge heads"`'
+        )
+    return list(reversed(list(scripts.walk_revisions())))
 
 
-def current_revision(connection: Connection) -> str | None:
+def current_heads(connection: Connection) -> set[str]:
     heads = MigrationContext.configure(connection).get_current_heads()
     connection.rollback()  # env.py must find the connection outside a transaction
-    return heads[0] if len(heads) == 1 else (None if not heads else ",".join(heads))
+    return set(heads)
 
 
 def walk_stairway(
@@ -54,35 +52,46 @@ def walk_stairway(
     """Walk the stairway on the (empty) database behind `engine`; return the revisions walked.
 
     Raises StairwayError naming the revision whose upgrade, downgrade or second upgrade failed or
-    left the database at another revision. The database ends at head. `on_step` is called after
-    each revision's round trip (progress, timing).
+    left the database at other heads. The database ends at head. `on_step` is called after each
+    revision's round trip (progress, timing). Each step is that one revision, as Alembic applies it
+    on the way up (a merge joins its branches, a branch's first revision starts one) and undoes it on
+    the way down (a merge splits them again), so a merged history is walked like a linear one.
     """
     scripts = scripts or ScriptDirectory(str(directory))
     chain = base_to_head(scripts)
+    revision_map = scripts.revision_map
     walked = []
     with engine.connect() as connection:
         config = alembic_config(connection, directory=directory)
-        if current_revision(connection) is not None:
+        if current_heads(connection):
             raise StairwayError("the stairway starts on an empty database")
         for script in chain:
-            revision, down = script.revision, script.down_revision
+            revision = script.revision
+            below = current_heads(connection)
+            above = (below - set(script._normalized_down_revisions)) | {revision}
+            up = MigrationStep.upgrade_from_script(revision_map, script)
+            down = MigrationStep.downgrade_from_script(revision_map, script)
             steps = (
-                ("upgrade", "upgrade", revision, revision),
-                ("downgrade", "downgrade", down or "base", down),
-                ("upgrade after its downgrade", "upgrade", revision, revision),
+                ("upgrade", "upgrade", up, above),
+                ("downgrade", "downgrade", down, below),
+                ("upgrade after its downgrade", "upgrade", up, above),
             )
-            for label, direction, destination, expected in steps:
+            for label, direction, step, expected in steps:
                 try:
-                    run_scripts(config, scripts, direction, destination)
+                    run_scripts(config, scripts, direction, revision, steps=lambda _heads, _ctx, s=step: [s])
                 except Exception as exc:
                     raise StairwayError(f"revision {revision}: {label} failed: {exc}") from exc
-                reached = current_revision(connection)
+                reached = current_heads(connection)
                 if reached != expected:
                     raise StairwayError(
-                        f"revision {revision}: {label} left the database at {reached or 'base'}, "
-                        f"expected {expected or 'base'}"
+                        f"revision {revision}: {label} left the database at {_heads(reached)}, "
+                        f"expected {_heads(expected)}"
                     )
             walked.append(revision)
             if on_step:
                 on_step(script)
     return walked
+
+
+def _heads(heads: set[str]) -> str:
+    return ",".join(sorted(heads)) or "base"

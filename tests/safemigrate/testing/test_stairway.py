@@ -54,10 +54,54 @@ def test_a_failing_downgrade_is_named(empty_engine, tmp_path):
         walk_stairway(empty_engine, directory)
 
 
-def test_a_branched_history_is_refused_before_touching_the_database(empty_engine, tmp_path):
+def test_a_history_with_two_heads_is_refused_before_touching_the_database(empty_engine, tmp_path):
     directory = copy_migrations(tmp_path)
     plant(directory, "d4left", upgrade="pass")
     plant(directory, "d5right", upgrade="pass")
-    with pytest.raises(StairwayError, match="linear history"):
+    with pytest.raises(
+        StairwayError,
+        match=r"^the history has 2 heads \(d4left, d5right\): the stairway walks a history with one head; "
+        r"merge them first with `flask db merge heads",
+    ):
         walk_stairway(empty_engine, directory)
     assert sa.inspect(empty_engine).get_table_names() == []
+
+
+def plant_branches(directory, right_downgrade: str = 'op.drop_column("items", "right_col")') -> None:
+    plant(
+        directory,
+        "d6left",
+        upgrade='op.add_column("items", sa.Column("left_col", sa.Integer()))',
+        downgrade='op.drop_column("items", "left_col")',
+    )
+    plant(
+        directory,
+        "d7right",
+        upgrade='op.add_column("items", sa.Column("right_col", sa.Integer()))',
+        downgrade=right_downgrade,
+    )
+    plant(
+        directory,
+        "d8merge",
+        down_revision=("d6left", "d7right"),
+        upgrade='op.add_column("items", sa.Column("merged_col", sa.Integer()))',
+        downgrade='op.drop_column("items", "merged_col")',
+    )
+
+
+def test_a_merged_history_is_walked_through_both_branches_and_the_merge(empty_engine, tmp_path):
+    directory = copy_migrations(tmp_path)
+    plant_branches(directory)
+    walked = walk_stairway(empty_engine, directory)
+    assert walked[-4] == HEAD
+    assert sorted(walked[-3:-1]) == ["d6left", "d7right"]
+    assert walked[-1] == "d8merge"
+    assert {"left_col", "right_col", "merged_col"} <= columns(empty_engine, "items")
+
+
+def test_a_broken_downgrade_on_a_merged_branch_is_named(empty_engine, tmp_path):
+    directory = copy_migrations(tmp_path)
+    plant_branches(directory, right_downgrade="pass")
+    broken = r"revision d7right: upgrade after its downgrade failed.*right_col"
+    with pytest.raises(StairwayError, match=broken):
+        walk_stairway(empty_engine, directory)
