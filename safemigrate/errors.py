@@ -33,6 +33,14 @@ class ConfigError(SafeMigrateError):
     exit_code = EXIT_USAGE
 
 
+class Irreversible(SafeMigrateError):
+    """Raised by a revision's downgrade() on purpose: the revision cannot be undone, and the message
+    says why (`raise Irreversible("the old prices are gone")`). `flask db downgrade` reports it in one
+    line, the stairway skips that revision's way back, and the review accepts it as a decision."""
+
+    exit_code = EXIT_REFUSED
+
+
 def error_summary(exc: BaseException) -> str:
     """The first line of a (database) error, as it may be printed: drivers put the detail in `orig`."""
     original = getattr(exc, "orig", None) or exc

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.downgrade import guard_downgrade
 from safemigrate.cli.errors import one_line_errors
 from safemigrate.cli.squash import guard_upgrade, squash_command
 from safemigrate.errors import error_summary
@@ -175,4 +176,5 @@ def register(db_group: click.Group) -> None:
     guard_upgrade(db_group)
     wrap_current(db_group)
     db_group.add_command(compat_command)
+    guard_downgrade(db_group)
     one_line_errors(db_group)  # last: it wraps every command above, Flask-Migrate's included

@@ -121,8 +121,40 @@ class MigrationLinter:
             (back.sql.get(rev, ""), back.failed.get(rev)),
             schema,
             keep=keep,
+            downgrade_never=_downgrade_never_runs(source),
         )
         return RevisionReport(script, apply_acks(findings, source)) if keep else None
+
+
+def _downgrade_never_runs(source: str) -> str | None:
+    """Why downgrade() fails whatever the database holds ("Irreversible" when it says so on purpose):
+    a raise at its top level, or op.drop_constraint(None, ...) (autogenerate's unnamed constraint)."""
+    try:
+        tree = pyast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if not (isinstance(node, pyast.FunctionDef) and node.name == "downgrade"):
+            continue
+        for statement in node.body:
+            if isinstance(statement, pyast.Raise) and statement.exc is not None:
+                raised = statement.exc.func if isinstance(statement.exc, pyast.Call) else statement.exc
+                name = pyast.unparse(raised).rsplit(".", 1)[-1]
+                return name if name == "Irreversible" else f"downgrade() always raises {name}"
+        for call in pyast.walk(node):
+            if (
+                isinstance(call, pyast.Call)
+                and isinstance(call.func, pyast.Attribute)
+                and call.func.attr == "drop_constraint"
+                and call.args
+                and isinstance(call.args[0], pyast.Constant)
+                and call.args[0].value is None
+            ):
+                return (
+                    f"{pyast.unparse(call)} names no constraint: PostgreSQL cannot drop it by no name, "
+                    "on any database"
+                )
+    return None
 
 
 def _downgrade_is_empty(source: str) -> bool:

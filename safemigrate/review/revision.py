@@ -21,6 +21,10 @@ GUARD = (
 )
 # What safemigrate/autogenerate/renderers.py writes in place of a change it leaves to a person.
 _REVIEW_PLACEHOLDER = "pass  # REVIEW: written by hand"
+IRREVERSIBLE = (
+    'raise Irreversible("why") (from safemigrate.errors import Irreversible): flask db downgrade and the '
+    "stairway report the revision as irreversible instead of failing"
+)
 _DATA_LOSS = {"ban-drop-column", "ban-drop-table", "ban-truncate"}
 # Statements that need no undo: data changes, maintenance, validation, enum values PostgreSQL cannot drop.
 _NO_UNDO = (
@@ -48,8 +52,10 @@ def review_revision(
     schema: Schema,
     *,
     keep: bool = True,
+    downgrade_never: str | None = None,
 ) -> list[Finding]:
-    """Findings for `script`; `schema` is the history before it, and is advanced past it."""
+    """Findings for `script`; `schema` is the history before it, and is advanced past it.
+    `downgrade_never`: why downgrade() fails whatever happens ("Irreversible": on purpose), if it does."""
     up_sql, up_error = upgrade
     up = statements(up_sql)
     if not keep:
@@ -102,7 +108,7 @@ def review_revision(
                 "irreversible and why (# lint-ack: empty-downgrade: <why>)",
             )
         )
-    findings += _downgrade_findings(downgrade, schema, created=set(ctx.created), added=_added_columns(up))
+    findings += _downgrade_findings(downgrade, schema, created=set(ctx.created), added=_added_columns(up), never=downgrade_never)
     return findings
 
 
@@ -161,10 +167,26 @@ def _downgrade_findings(
     *,
     created: set[str] = frozenset(),
     added: set[tuple[str, str]] = frozenset(),
+    never: str | None = None,
 ) -> list[Finding]:
     """Findings of the downgrade; dropping what the upgrade created or added is not data loss (the
-    tables in `created` count as new, the columns in `added` are skipped)."""
+    tables in `created` count as new, the columns in `added` are skipped). `never`: why the downgrade
+    fails whatever happens ("Irreversible": declared on purpose)."""
     sql, error = downgrade
+    if never == "Irreversible" or (error or "").startswith("Irreversible:"):
+        return []  # declared: flask db downgrade and the stairway report it as irreversible
+    if never is None and (error or "").startswith("CompileError:"):
+        never = f"downgrade() cannot be compiled to SQL for any database ({error})"
+    if never is not None:
+        return [
+            _finding(
+                "downgrade-cannot-run",
+                ERROR,
+                f"{never}: `flask db downgrade` through this revision fails every time",
+                fix="write a downgrade that runs (name the constraint: `flask db check` or \\d in psql shows "
+                "it), or declare the revision irreversible: " + IRREVERSIBLE,
+            )
+        ]
     if error:
         return [
             _finding(

@@ -53,5 +53,7 @@ RULES: dict[str, str] = {
     "ack-without-reason": "an acknowledgement that does not say why",
     "unused-ack": "an acknowledgement nothing triggers (warning)",
     # the way back
+    "downgrade-cannot-run": "a downgrade that fails every time (an unnamed constraint, an unconditional "
+    "raise) instead of declaring the revision irreversible",
     "destructive-downgrade": "downgrading destroys data (warning)",
 }

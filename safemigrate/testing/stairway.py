@@ -9,6 +9,7 @@ call, grows with its square: about 11 minutes at 500 revisions).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from safemigrate.errors import SafeMigrateError
+from safemigrate.errors import Irreversible, SafeMigrateError
 from safemigrate.state import alembic_config, run_scripts
+
+log = logging.getLogger("safemigrate.stairway")
 
 
 class StairwayError(SafeMigrateError, AssertionError):
@@ -48,6 +51,7 @@ def walk_stairway(
     *,
     scripts: ScriptDirectory | None = None,
     on_step: Callable[[Script], None] | None = None,
+    on_irreversible: Callable[[Script, str], None] | None = None,
 ) -> list[str]:
     """Walk the stairway on the (empty) database behind `engine`; return the revisions walked.
 
@@ -56,6 +60,8 @@ def walk_stairway(
     revision's round trip (progress, timing). Each step is that one revision, as Alembic applies it
     on the way up (a merge joins its branches, a branch's first revision starts one) and undoes it on
     the way down (a merge splits them again), so a merged history is walked like a linear one.
+    A revision whose downgrade raises Irreversible is walked up only (its transaction rolled back, the
+    database must still be at it); `on_irreversible(script, why)` hears of it, else it is logged.
     """
     scripts = scripts or ScriptDirectory(str(directory))
     chain = base_to_head(scripts)
@@ -79,6 +85,15 @@ def walk_stairway(
             for label, direction, step, expected in steps:
                 try:
                     run_scripts(config, scripts, direction, revision, steps=lambda _heads, _ctx, s=step: [s])
+                except Irreversible as exc:
+                    connection.rollback()
+                    if current_heads(connection) != above:
+                        raise StairwayError(
+                            f"revision {revision}: its downgrade raised Irreversible after changing the "
+                            f"database (now at {_heads(current_heads(connection))})"
+                        ) from exc
+                    (on_irreversible or _log_irreversible)(script, str(exc))
+                    break
                 except Exception as exc:
                     raise StairwayError(f"revision {revision}: {label} failed: {exc}") from exc
                 reached = current_heads(connection)
@@ -91,6 +106,10 @@ def walk_stairway(
             if on_step:
                 on_step(script)
     return walked
+
+
+def _log_irreversible(script: Script, why: str) -> None:
+    log.warning("revision %s is irreversible (%s): its downgrade was not walked", script.revision, why)
 
 
 def _heads(heads: set[str]) -> str:
