@@ -8,8 +8,10 @@ written, when the plan cannot be trusted:
 - the range crosses a merge point whose other parent lies outside it, or a revision outside the
   range (other than through B) depends on one inside it: the squash would cut that link;
 - a revision in the range carries a branch label, which the squash would drop;
-- a revision in the range changes rows (a data migration): a squash carries the schema only, so
-  rows it inserted, updated or deleted would silently differ in databases built from the squash.
+- a revision in the range adds rows (INSERT, COPY, MERGE, bulk_insert): a squash carries the schema
+  only, so rows it added would be missing from databases built from the squash. An UPDATE or DELETE
+  (a backfill) is no reason: the squash only ever runs on an empty database, where nothing in the
+  range added a row for it to touch (any revision that did is refused on its own).
 """
 
 from __future__ import annotations
@@ -25,13 +27,11 @@ from alembic.util import CommandError
 from safemigrate.errors import EXIT_REFUSED, SafeMigrateError
 from safemigrate.library_compat import all_down_revisions
 
-# Statements that write rows (pglast node names).
-_ROW_WRITING = {"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt"}
-# Calls that write rows whatever their arguments.
-_DATA_CALLS = {
-    "bulk_insert": "inserts rows",
-    "backfill_in_batches": "updates rows in batches",
-}
+# Statements that add rows (pglast node names), at the top or nested (a CTE's INSERT). UPDATE and
+# DELETE only touch rows that exist: on the empty database a squash replays there are none.
+_ROW_ADDING = {"InsertStmt", "MergeStmt", "CopyStmt"}
+# Calls that add rows whatever their arguments (safe.backfill_in_batches only updates).
+_DATA_CALLS = {"bulk_insert": "inserts rows"}
 _EXECUTE_CALLS = {"execute", "exec_driver_sql"}
 
 
@@ -136,13 +136,14 @@ def _message(script: Script) -> str:
 
 # -- data migrations -----------------------------------------------------------------------------
 def data_operation(script: Script) -> str | None:
-    """Why `script` changes rows (first reason found), or None for a schema-only revision.
+    """Why `script` adds rows (first reason found), or None when replaying it on an empty database
+    leaves every table empty.
 
-    Read from the source: calls that write rows (op.bulk_insert, safe.backfill_in_batches, sa.insert
-    ...), and SQL passed to op.execute / connection.execute that PostgreSQL parses as INSERT,
-    UPDATE, DELETE, MERGE or COPY. SQL the source does not spell out (a variable) cannot be told
-    apart and is refused too. safe.add_not_null_column is a schema change: its backfill only fills
-    rows that existed before, and a database built by a squash has none.
+    Read from the source: calls that add rows (op.bulk_insert, sa.insert), and SQL passed to
+    op.execute / connection.execute that PostgreSQL parses as INSERT, MERGE or COPY, at its top or
+    nested. SQL the source does not spell out (a variable) cannot be told apart and is refused too.
+    UPDATE, DELETE, safe.backfill_in_batches and safe.add_not_null_column's backfill only touch rows
+    that exist, and a database built by a squash has none.
     """
     tree = ast.parse(Path(script.path).read_text(), filename=script.path)
     downgrades = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "downgrade"]
@@ -176,10 +177,10 @@ def _sql_reason(arg: ast.expr) -> str | None:
     if isinstance(arg, ast.JoinedStr):
         head = "".join(v.value for v in arg.values if isinstance(v, ast.Constant)).lstrip().split(None, 1)
         keyword = head[0].upper() if head else ""
-        if keyword in ("INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "WITH"):
+        if keyword in ("INSERT", "MERGE", "COPY", "WITH"):
             return f"an f-string {keyword} statement"
         return None
-    if isinstance(arg, ast.Call) and _call_name(arg) in ("insert", "update", "delete"):
+    if isinstance(arg, ast.Call) and _call_name(arg) == "insert":
         return f"an sa.{_call_name(arg)}() statement"
     return "SQL it does not spell out (a variable): cannot tell whether it changes rows"
 
@@ -190,9 +191,20 @@ def _statement_reason(sql: str) -> str | None:
     except pglast.parser.ParseError:
         return None  # not for us to judge: the review (flask db lint) reports unparsable SQL
     for raw in statements:
-        node = raw.stmt
-        kind = type(node).__name__
-        table = getattr(getattr(node, "relation", None), "relname", None)
-        if kind in _ROW_WRITING and table != "alembic_version":
-            return f"SQL that PostgreSQL parses as {kind.removesuffix('Stmt').upper()}"
+        for node in _nodes(raw.stmt):
+            kind = type(node).__name__
+            table = getattr(getattr(node, "relation", None), "relname", None)
+            if kind in _ROW_ADDING and table != "alembic_version":
+                return f"SQL that PostgreSQL parses as {kind.removesuffix('Stmt').upper()}"
     return None
+
+
+def _nodes(node):
+    """`node` and every node under it."""
+    if isinstance(node, tuple | list):
+        for item in node:
+            yield from _nodes(item)
+    elif isinstance(node, pglast.ast.Node):
+        yield node
+        for attribute in node:
+            yield from _nodes(getattr(node, attribute))

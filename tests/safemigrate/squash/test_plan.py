@@ -89,21 +89,26 @@ def test_a_branch_label_in_the_range_is_refused(history):
     ("upgrade", "reason"),
     [
         (
-            'op.execute("UPDATE items SET title = upper(title)")',
-            "calls execute() on line 15 with SQL that PostgreSQL parses as UPDATE",
-        ),
-        (
             "op.execute(sa.text(\"INSERT INTO users (email) VALUES ('a@b.c')\"))",
             "with SQL that PostgreSQL parses as INSERT",
         ),
         (
-            'op.get_bind().exec_driver_sql("DELETE FROM items")',
-            "calls exec_driver_sql() on line 15 with SQL that PostgreSQL parses as DELETE",
+            'op.get_bind().exec_driver_sql("COPY items (title) FROM STDIN")',
+            "calls exec_driver_sql() on line 15 with SQL that PostgreSQL parses as COPY",
         ),
-        ("op.execute(f\"UPDATE {'items'} SET title = title\")", "an f-string UPDATE statement"),
+        (
+            'op.execute("WITH moved AS (DELETE FROM items RETURNING title) INSERT INTO users (email) '
+            'SELECT title FROM moved")',
+            "with SQL that PostgreSQL parses as INSERT",
+        ),
+        (
+            "op.execute(\"WITH added AS (INSERT INTO users (email) VALUES ('x') RETURNING id) "
+            'UPDATE items SET owner_id = (SELECT id FROM added)")',
+            "with SQL that PostgreSQL parses as INSERT",
+        ),
+        ("op.execute(f\"INSERT INTO {'items'} (title) VALUES ('x')\")", "an f-string INSERT statement"),
         ("statement = 'ALTER TABLE items ADD x int'\n    op.execute(statement)", "SQL it does not spell out"),
         ('op.bulk_insert(sa.table("t", sa.column("id")), [{"id": 1}])', "calls bulk_insert() on line 15"),
-        ('safe.backfill_in_batches("items", "title = upper(title)", "true")', "updates rows in batches"),
     ],
 )
 def test_a_data_migration_in_the_range_is_refused_naming_it(history, upgrade, reason):
@@ -121,9 +126,14 @@ def test_a_data_migration_in_the_range_is_refused_naming_it(history, upgrade, re
         'op.execute("CREATE INDEX ix_items_title ON items (title)")',
         'safe.add_not_null_column("items", sa.Column("rank", sa.Integer()), backfill="0")',
         "op.execute(f\"COMMENT ON TABLE {'items'} IS 'x'\")",
+        # Touch no row on the empty database a squash replays (issue #23, item 7).
+        'op.execute("UPDATE items SET title = upper(title)")',
+        'op.get_bind().exec_driver_sql("DELETE FROM items")',
+        "op.execute(f\"UPDATE {'items'} SET title = title\")",
+        'safe.backfill_in_batches("items", "title = upper(title)", "true")',
     ],
 )
-def test_schema_changes_written_as_sql_are_not_data_migrations(history, upgrade):
+def test_schema_changes_and_row_updates_are_no_reason_to_refuse(history, upgrade):
     add_revision(history, "schemaonly01", SYN(3), upgrade)
     assert plan(history, "schemaonly01").target.revision == "schemaonly01"
 
