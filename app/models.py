@@ -8,12 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Every index and constraint gets a deterministic name, so autogenerate is stable and
-# downgrades can drop what upgrades created.
+# downgrades can drop what upgrades created. Names spell out every column (column_0_N_name): built
+# from the first column only, UniqueConstraint("a", "b") and ("a", "c") were both uq_t_a and the
+# second failed at upgrade. For one column the names are what they were (ix_items_owner_id was
+# column_0_label, the table and column), so no existing constraint is renamed; over 63 characters
+# SQLAlchemy shortens a name with a hash, deterministically.
 NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
 

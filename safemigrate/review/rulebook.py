@@ -44,6 +44,7 @@ RULES: dict[str, str] = {
     "fails after it, running it again fails on that step",
     "session-timeout": "a session-level SET lock_timeout / statement_timeout outlives the revision: later "
     "revisions of a `flask db upgrade` run wait as long for their locks while live queries queue",
+    "duplicate-name": "fails at run time: an index or constraint name already taken in its schema or table",
     "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file

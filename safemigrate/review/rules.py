@@ -5,7 +5,7 @@ exact statement. ALTER TABLE's subcommands are in alter_table.py."""
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from safemigrate.review import enum_values
 from safemigrate.review.alter_table import alter_table
@@ -32,6 +32,7 @@ def check(statement: Statement, ctx: Context) -> None:
         ctx.enum_values_added.clear()
         ctx.enum_types_created.clear()
     enum_values.used(statement, ctx)
+    _duplicate_names(node, statement, ctx)
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(node, statement, ctx)
@@ -39,6 +40,71 @@ def check(statement: Statement, ctx: Context) -> None:
         target = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
         ctx.created.add(table_name(target))
     ctx.schema.apply(statement)
+
+
+# -- names ---------------------------------------------------------------------------------------
+_INDEX_BACKED = (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)
+
+
+def _duplicate_names(node, statement: Statement, ctx: Context) -> None:
+    """A name given twice fails the revision: indexes and the constraints an index backs (primary
+    key, unique, exclude) share one namespace per schema with tables; any constraint's name is
+    unique on its table. A naming convention built from the first column only gives
+    UniqueConstraint("a", "b") and ("a", "c") the same name."""
+    if isinstance(node, ast.CreateStmt):
+        table = table_name(node.relation)
+        constraints = [e for e in node.tableElts or () if isinstance(e, ast.Constraint)]
+        for column in node.tableElts or ():
+            if isinstance(column, ast.ColumnDef):
+                constraints += [c for c in column.constraints or () if isinstance(c, ast.Constraint)]
+    elif isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_TABLE:
+        table = table_name(node.relation)
+        # DROP CONSTRAINT x, ADD CONSTRAINT x in one statement is a replacement.
+        dropped = {c.name for c in node.cmds if c.subtype == AlterTableType.AT_DropConstraint}
+        constraints = [
+            c.def_ for c in node.cmds if isinstance(c.def_, ast.Constraint) and c.def_.conname not in dropped
+        ]
+        constraints += [
+            k for c in node.cmds if isinstance(c.def_, ast.ColumnDef) for k in c.def_.constraints or ()
+        ]
+    elif isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
+        _name_taken(table_name(node.relation), node.idxname, statement, ctx)
+        return
+    else:
+        return
+    seen: set[str] = set()
+    for constraint in constraints:
+        name = constraint.conname
+        if not name:
+            continue
+        if name in seen:
+            _report_duplicate(
+                name, f"another constraint of {display(table)} in this statement", statement, ctx
+            )
+        elif constraint.contype in _INDEX_BACKED and constraint.indexname != name:  # USING INDEX: its own
+            _name_taken(table, name, statement, ctx)
+        seen.add(name)
+
+
+def _name_taken(table: str, name: str, statement: Statement, ctx: Context) -> None:
+    schema = table.split(".")[0]
+    key = f"{schema}.{name}"
+    if key in ctx.schema.coverage.by_name:
+        on = display(ctx.schema.coverage.by_name[key][0])
+        _report_duplicate(name, f"an index or constraint on {on}", statement, ctx)
+    elif key in ctx.schema.tables:
+        _report_duplicate(name, "a table", statement, ctx)
+
+
+def _report_duplicate(name: str, taken_by: str, statement: Statement, ctx: Context) -> None:
+    ctx.report(
+        "duplicate-name",
+        statement,
+        f"the name {name} is already taken by {taken_by}: the revision fails (relation or constraint "
+        "already exists)",
+        "give it a name of its own; the project's naming convention spells out every column "
+        "(column_0_N_name), so a model change renders distinct names",
+    )
 
 
 # -- other statements --------------------------------------------------------------------------

@@ -261,6 +261,26 @@ DANGEROUS = [
         rewrites="items",
         rewritten=False,
     ),
+    # Names from the first column only collide (issue #23, item 4).
+    Case(
+        "two-unique-constraints-one-name",
+        "duplicate-name",
+        'op.create_table("labels", sa.Column("a", sa.Integer()), sa.Column("b", sa.Integer()), '
+        'sa.Column("c", sa.Integer()), sa.UniqueConstraint("a", "b", name="uq_labels_a"), '
+        'sa.UniqueConstraint("a", "c", name="uq_labels_a"))',
+        'op.drop_table("labels")',
+        fails='relation "uq_labels_a" already exists',
+    ),
+    Case(
+        "two-indexes-one-name",
+        "duplicate-name",
+        'op.create_table("labels", sa.Column("a", sa.Integer()), sa.Column("b", sa.Integer()), '
+        'sa.Column("c", sa.Integer()))\n'
+        'op.create_index("ix_labels_a", "labels", ["a", "b"])\n'
+        'op.create_index("ix_labels_a", "labels", ["a", "c"])',
+        'op.drop_table("labels")',
+        fails='relation "ix_labels_a" already exists',
+    ),
     Case("lock-table-share-mode", "lock-table", sql("LOCK TABLE items IN SHARE MODE"), "pass"),
     Case(
         "vacuum-full",

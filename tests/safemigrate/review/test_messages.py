@@ -21,3 +21,42 @@ def test_set_not_null_names_the_column_in_the_check_it_asks_for(directory):
         "SET NOT NULL on items.description scans the whole table under an ACCESS EXCLUSIVE lock "
         "(no valid CHECK (description IS NOT NULL) exists)"
     )
+
+
+def duplicate_names(directory, revision: str):
+    """The duplicate-name findings of `revision`, linted in its history."""
+    linter = MigrationLinter(directory)
+    [report] = [r for r in linter.lint(linter.select()) if r.script.revision == revision]
+    return [(f.rule, f.message) for f in report.errors if f.rule == "duplicate-name"]
+
+
+def test_an_index_named_like_one_an_earlier_revision_built_is_a_duplicate_name(directory):
+    plant(
+        directory,
+        "n2dup",
+        upgrade="""
+            with op.get_context().autocommit_block():
+                op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_items_title")
+                op.execute("CREATE INDEX CONCURRENTLY ix_items_owner_id ON items (title)")
+        """,
+    )
+    assert duplicate_names(directory, "n2dup") == [
+        (
+            "duplicate-name",
+            "the name ix_items_owner_id is already taken by an index or constraint on items: the revision "
+            "fails (relation or constraint already exists)",
+        )
+    ]
+
+
+def test_a_name_dropped_first_is_free_again(directory):
+    plant(
+        directory,
+        "n3again",
+        upgrade="""
+            with op.get_context().autocommit_block():
+                op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_items_owner_id")
+                op.execute("CREATE INDEX CONCURRENTLY ix_items_owner_id ON items (owner_id, title)")
+        """,
+    )
+    assert duplicate_names(directory, "n3again") == []
