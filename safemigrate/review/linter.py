@@ -10,8 +10,9 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
 from safemigrate.errors import EXIT_USAGE, SafeMigrateError
-from safemigrate.offline import Rendered, one_line, render
+from safemigrate.offline import OFFLINE_URL, Rendered, one_line, render
 from safemigrate.review.history import NeedHistory, Schema
+from safemigrate.review.recording import recording_binds
 from safemigrate.review.report import RevisionReport, apply_acks
 from safemigrate.review.revision import review_revision
 
@@ -84,21 +85,21 @@ class MigrationLinter:
         if isinstance(down, tuple | list):  # a merge revision: no SQL of its own
             up, back = Rendered({script.revision: ""}), Rendered({script.revision: ""})
         else:
-            up = render(self.scripts, "upgrade", down, script.revision)
-            back = render(self.scripts, "downgrade", script.revision, down or "base")
+            up = _render(self.scripts, "upgrade", down, script.revision)
+            back = _render(self.scripts, "downgrade", script.revision, down or "base")
         return self._report(script, up, back, Schema(partial=True))
 
     def _lint_history(self, wanted: set[str]) -> list[RevisionReport]:
-        up = render(self.scripts, "upgrade", None, "heads")
+        up = _render(self.scripts, "upgrade", None, "heads")
         heads = self.scripts.get_heads()
         if len(heads) == 1:
-            back = render(self.scripts, "downgrade", heads[0], "base")
+            back = _render(self.scripts, "downgrade", heads[0], "base")
         else:
             back = Rendered()
             for script in self.history():
                 down = script.down_revision
                 below = down if isinstance(down, str) else "base"
-                one = render(self.scripts, "downgrade", script.revision, below)
+                one = _render(self.scripts, "downgrade", script.revision, below)
                 back.sql.update(one.sql)
                 back.failed.update(one.failed)
         schema = Schema()
@@ -155,6 +156,13 @@ def _downgrade_never_runs(source: str) -> str | None:
                     "on any database"
                 )
     return None
+
+
+def _render(*args) -> Rendered:
+    """offline.render, with op.get_bind() a recording connection (recording.py): the review judges what
+    a revision sends through it. The ledger's checksums render without it, as they always did."""
+    with recording_binds(OFFLINE_URL):
+        return render(*args)
 
 
 def _downgrade_is_empty(source: str) -> bool:

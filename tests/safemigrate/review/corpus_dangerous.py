@@ -281,6 +281,36 @@ DANGEROUS = [
         'op.drop_table("labels")',
         fails='relation "ix_labels_a" already exists',
     ),
+    # Revisions that use op.get_bind(): rendered with a recording bind, judged (issue #23, item 3).
+    Case(
+        "bind-commit-then-concurrent-index",
+        "fails-in-transaction",
+        'op.get_bind().commit()\nop.execute("CREATE INDEX CONCURRENTLY ix_items_title ON items (title)")',
+        'op.execute("DROP INDEX IF EXISTS ix_items_title")',
+        fails="cannot run inside a transaction block",
+    ),
+    Case(
+        "bind-dialect-check-then-whole-table-update",
+        "unbatched-data-change",
+        'if op.get_bind().dialect.name == "postgresql":\n'
+        "    op.execute(\"UPDATE items SET title = 'x' WHERE description = 'y'\")",
+        "pass",
+    ),
+    Case(
+        "bind-url-read-then-required-column",
+        "adding-required-field",
+        "if op.get_bind().engine.url.database:\n"
+        '    op.add_column("items", sa.Column("priority", sa.Integer(), nullable=False))',
+        'op.drop_column("items", "priority")',
+    ),
+    Case(
+        "bind-rows-read-then-whole-table-delete",
+        "unbatched-data-change",
+        'for row in op.get_bind().execute(sa.text("SELECT id FROM items WHERE title = :t"), {"t": "x"}):\n'
+        '    op.execute(sa.text("DELETE FROM items WHERE id = :id").bindparams(id=row.id))\n'
+        'op.get_bind().exec_driver_sql("DELETE FROM items WHERE description IS NULL")',
+        "pass",
+    ),
     Case("lock-table-share-mode", "lock-table", sql("LOCK TABLE items IN SHARE MODE"), "pass"),
     Case(
         "vacuum-full",
