@@ -13,8 +13,9 @@ from safemigrate.errors import EXIT_USAGE, SafeMigrateError
 from safemigrate.offline import OFFLINE_URL, Rendered, one_line, render
 from safemigrate.review.history import NeedHistory, Schema
 from safemigrate.review.recording import recording_binds
-from safemigrate.review.report import RevisionReport, apply_acks
+from safemigrate.review.report import ERROR, Finding, RevisionReport, apply_acks
 from safemigrate.review.revision import review_revision
+from safemigrate.review.unimportable import stand_ins
 
 
 class LintError(SafeMigrateError):
@@ -29,6 +30,14 @@ class MigrationLinter:
         if not (self.directory / "env.py").is_file():
             raise LintError(f"no migration scripts in {self.directory}")
         self.scripts = ScriptDirectory(str(self.directory))
+        self.stand_ins = None
+        try:
+            self.scripts.revision_map.heads  # noqa: B018 (imports every revision file)
+        except Exception:  # noqa: BLE001 (select() reports what stand-ins cannot fix)
+            self.stand_ins = stand_ins(self.directory, one_line)
+            if self.stand_ins is not None:
+                self.directory = self.stand_ins.directory
+            self.scripts = ScriptDirectory(str(self.directory))
 
     # -- choosing revisions --------------------------------------------------------------------
     def select(self, spec: str | None = None) -> list[Script]:
@@ -63,7 +72,8 @@ class MigrationLinter:
     def _script_for_file(self, path: Path) -> Script:
         resolved = path.resolve()
         for script in self.scripts.walk_revisions():
-            if Path(script.path).resolve() == resolved:
+            same_file = self.stand_ins is not None and Path(script.path).name == path.name  # in the copy
+            if Path(script.path).resolve() == resolved or same_file:
                 return script
         raise LintError(f"{path} is not a revision in {self.directory}")
 
@@ -114,6 +124,14 @@ class MigrationLinter:
         self, script, up: Rendered, back: Rendered, schema: Schema, keep=True
     ) -> RevisionReport | None:
         rev = script.revision
+        if self.stand_ins is not None and rev in self.stand_ins.why:
+            why = Finding(
+                "module-import-failed",
+                ERROR,
+                f"the revision cannot be imported ({self.stand_ins.why[rev]}); nothing in it was reviewed",
+                fix="install what it imports (requirements*.txt), or import it inside upgrade()",
+            )
+            return RevisionReport(script, [why]) if keep else None
         source = Path(script.path).read_text()
         findings = review_revision(
             script,

@@ -46,6 +46,8 @@ RULES: dict[str, str] = {
     "revisions of a `flask db upgrade` run wait as long for their locks while live queries queue",
     "duplicate-name": "fails at run time: an index or constraint name already taken in its schema or table",
     "sql-syntax-error": "fails at run time: PostgreSQL cannot parse the statement",
+    "module-import-failed": "the revision file cannot be imported (a missing package): nothing in it was "
+    "reviewed, the rest of the history was",
     "offline-render-failed": "the revision cannot be rendered to SQL offline, so nothing in it was reviewed",
     # the revision file
     "missing-message": "a revision without a message",

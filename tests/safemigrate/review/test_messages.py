@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from safemigrate.review.newfiles import MigrationLinter
+from tests.support.cli_helpers import assert_clean_failure, flask
 from tests.support.planting import plant
 
 
@@ -60,3 +61,35 @@ def test_a_name_dropped_first_is_free_again(directory):
         """,
     )
     assert duplicate_names(directory, "n3again") == []
+
+
+def test_a_revision_that_cannot_be_imported_is_named_and_the_rest_still_reviewed(directory):
+    missing = plant(
+        directory,
+        "i1missing",
+        upgrade="pass",
+        message="needs a package",
+        preamble="import no_such_package_xyz\n",
+    )
+    plant(
+        directory,
+        "i2after",
+        down_revision=missing,
+        upgrade='op.drop_column("items", "description")',
+        downgrade='op.add_column("items", sa.Column("description", sa.Text()))',
+    )
+    linter = MigrationLinter(directory)
+    reports = {r.script.revision: r for r in linter.lint(linter.select())}
+    assert [(f.rule, f.message) for f in reports["i1missing"].errors] == [
+        (
+            "module-import-failed",
+            "the revision cannot be imported (versions/29990101_0000_i1missing_planted.py: "
+            "ModuleNotFoundError: No module named 'no_such_package_xyz'); nothing in it was reviewed",
+        )
+    ]
+    assert [f.rule for f in reports["i2after"].errors] == ["ban-drop-column"]
+    assert all(not r.errors for revision, r in reports.items() if revision not in ("i1missing", "i2after"))
+
+    result = flask("db", "lint", "-d", str(directory))
+    assert_clean_failure(result, "ERROR module-import-failed", "No module named 'no_such_package_xyz'")
+    assert result.returncode == 1
