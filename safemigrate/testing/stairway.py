@@ -18,6 +18,7 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from safemigrate.errors import Irreversible, SafeMigrateError
+from safemigrate.library_compat import normalized_down_revisions
 from safemigrate.state import alembic_config, run_scripts
 
 log = logging.getLogger("safemigrate.stairway")
@@ -74,7 +75,7 @@ def walk_stairway(
         for script in chain:
             revision = script.revision
             below = current_heads(connection)
-            above = (below - set(script._normalized_down_revisions)) | {revision}
+            above = (below - set(normalized_down_revisions(script))) | {revision}
             up = MigrationStep.upgrade_from_script(revision_map, script)
             down = MigrationStep.downgrade_from_script(revision_map, script)
             steps = (
