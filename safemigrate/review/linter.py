@@ -31,6 +31,13 @@ class MigrationLinter:
             raise LintError(f"no migration scripts in {self.directory}")
         self.scripts = ScriptDirectory(str(self.directory))
         self.stand_ins = None
+        self._loaded = False
+
+    def _load(self) -> None:
+        """Import the revision files (once, when first needed); unimportable ones get stand-ins."""
+        if self._loaded:
+            return
+        self._loaded = True
         try:
             self.scripts.revision_map.heads  # noqa: B018 (imports every revision file)
         except Exception:  # noqa: BLE001 (select() reports what stand-ins cannot fix)
@@ -42,6 +49,7 @@ class MigrationLinter:
     # -- choosing revisions --------------------------------------------------------------------
     def select(self, spec: str | None = None) -> list[Script]:
         """Revisions, oldest first: all; `REV`; `A:B` (after A up to B); or a revision file path."""
+        self._load()
         try:
             if not spec:
                 return self.history()
@@ -62,6 +70,7 @@ class MigrationLinter:
         return [script]
 
     def history(self) -> list[Script]:
+        self._load()
         try:
             return list(reversed(list(self.scripts.walk_revisions())))
         except (CommandError, RevisionError) as exc:

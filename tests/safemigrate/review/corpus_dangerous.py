@@ -395,14 +395,6 @@ DANGEROUS = [
         '# lint-ack: ban-drop-column\nop.drop_column("items", "description")',
         'op.add_column("items", sa.Column("description", sa.Text()))',
     ),
-    Case(
-        "reads-rows-offline",
-        "offline-render-failed",
-        'rows = op.get_bind().execute(sa.text("SELECT id FROM items")).fetchall()\n'
-        "for row in rows:\n"
-        '    op.execute(sa.text("UPDATE items SET title = title WHERE id = :id").bindparams(id=row.id))',
-        "pass",
-    ),
     Case("raises-while-rendering", "offline-render-failed", 'raise RuntimeError("not ready")', "pass"),
     Case("sql-syntax-error", "sql-syntax-error", sql("ALTER TABLEE items ADD COLUMN x text"), "pass"),
     Case(

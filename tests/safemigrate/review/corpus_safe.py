@@ -313,6 +313,16 @@ SAFE = [
         rewrites="items",
         rewritten=False,
     ),
+    # Reads through op.get_bind(): offline the recording connection returns no rows, and the per-row
+    # updates by key are what the review judges (issue #23, item 3).
+    Case(
+        "reads-rows-through-the-bind",
+        None,
+        'rows = op.get_bind().execute(sa.text("SELECT id FROM items")).fetchall()\n'
+        "for row in rows:\n"
+        '    op.execute(sa.text("UPDATE items SET title = title WHERE id = :id").bindparams(id=row.id))',
+        "pass",
+    ),
     Case(
         "update-by-key-list",
         None,

@@ -194,7 +194,8 @@ def test_a_revision_that_raises_offline_is_one_finding_not_a_traceback(directory
     plant(
         directory,
         "g2reads",
-        upgrade='op.get_bind().execute(sa.text("SELECT 1")).fetchall()',
+        # A recording connection stands in for the bind offline; the DBAPI connection does not exist.
+        upgrade="op.get_bind().connection.dbapi_connection.cursor()",
         downgrade="pass",
     )
     result = flask("db", "lint", "-d", str(directory))
