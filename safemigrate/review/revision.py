@@ -108,7 +108,9 @@ def review_revision(
                 "irreversible and why (# lint-ack: empty-downgrade: <why>)",
             )
         )
-    findings += _downgrade_findings(downgrade, schema, created=set(ctx.created), added=_added_columns(up), never=downgrade_never)
+    findings += _downgrade_findings(
+        downgrade, schema, created=set(ctx.created), added=_added_columns(up), never=downgrade_never
+    )
     return findings
 
 
