@@ -109,3 +109,9 @@ def render_dialect_kwargs(context: AutogenContext, dialect_kwargs) -> list[str]:
 def render_column(column: sa.Column, context: AutogenContext) -> str:
     """`sa.Column(...)` as `op.add_column` renders it."""
     return _render._render_column(column, context)
+
+
+def version_locations(scripts: ScriptDirectory) -> list[str]:
+    """The folders holding the revision files. ScriptDirectory keeps them in `_version_locations`
+    (`version_locations` is only the configured option, unset for the default versions/ folder)."""
+    return list(scripts._version_locations)

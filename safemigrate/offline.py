@@ -22,7 +22,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from safemigrate.errors import SourceError, source_origin
-from safemigrate.library_compat import downgrade_steps, upgrade_steps
+from safemigrate.library_compat import downgrade_steps, upgrade_steps, version_locations
 from safemigrate.state import alembic_config, run_scripts
 
 # Offline rendering never connects; the URL only chooses the dialect.
@@ -103,7 +103,7 @@ def _render_into(
 
 
 def _raised_in_a_revision(exc: BaseException, scripts: ScriptDirectory) -> bool:
-    versions = {Path(location).resolve() for location in scripts._version_locations}
+    versions = {Path(location).resolve() for location in version_locations(scripts)}
     return any(
         Path(frame.filename).resolve().parent in versions for frame in traceback.extract_tb(exc.__traceback__)
     )
