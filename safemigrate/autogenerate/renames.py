@@ -342,9 +342,8 @@ def _created_shape(op, columns: dict | None = None):
         return ("index", op.schema, op.table_name, keys, bool(op.unique), using, repr(sorted(kw.items())))
     if isinstance(op, alembic_ops.CreateUniqueConstraintOp):
         keys = names(op.columns)
-        return (
-            None if keys is None else ("unique", op.schema, op.table_name, keys, repr(sorted(op.kw.items())))
-        )
+        kw = sorted((k, v) for k, v in op.kw.items() if v not in (None, False))
+        return None if keys is None else ("unique", op.schema, op.table_name, keys, repr(kw))
     if isinstance(op, alembic_ops.CreateForeignKeyOp):
         local = names(op.local_cols)
         if local is None:

@@ -241,15 +241,15 @@ def add_column(context, revision, op):
 
 def _computed_as_the_server_does(op: alembic_ops.AddColumnOp, connection) -> None:
     """`sa.Computed(...)` without `persisted` is STORED before PostgreSQL 18 and VIRTUAL from 18 on, and
-    SQLAlchemy writes STORED only when it knows the server: the review (offline SQL) would read a
-    VIRTUAL column, instant to add, where the server computes and stores every row under an ACCESS
-    EXCLUSIVE lock. The revision says what the server the models are compared with does."""
+    SQLAlchemy writes STORED only when it knows the server: before 18 the review (offline SQL) would
+    read a VIRTUAL column, instant to add, where the server computes and stores every row under an
+    ACCESS EXCLUSIVE lock. The revision says what the server the models are compared with does,
+    explicitly: a VIRTUAL column reaching a server before 18 then fails at once, in its transaction."""
     computed = op.column.computed
     if computed is None or computed.persisted is not None or connection is None:
         return
-    if connection.dialect.server_version_info < (18,):
-        op.column = copy_column(op.column)
-        op.column.computed.persisted = True
+    op.column = copy_column(op.column)
+    op.column.computed.persisted = connection.dialect.server_version_info < (18,)
 
 
 def _created_or_dropped_tables(*ops_lists) -> frozenset[tuple[str | None, str]]:
