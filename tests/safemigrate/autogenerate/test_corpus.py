@@ -17,6 +17,7 @@ from tests.safemigrate.autogenerate.corpus import (
     ENUM_COLUMN,
     FLAGGED_OPTION_EDITS,
     FULL_NAME,
+    INDEX_RENAME_EDITS,
     NOTES,
     NOTES_OF_LABELS,
     RENAME_EDITS,
@@ -404,6 +405,15 @@ def test_a_renamed_column_keeps_its_indexes_and_keys_and_goes_back(scratch, live
     scratch.upgrade(live)
     assert scratch.check(live, metadata) is None
     assert_proven(live, edit)
+
+
+@pytest.mark.parametrize("edit", INDEX_RENAME_EDITS, ids=lambda e: e.id)
+def test_an_index_renamed_in_the_models_is_renamed_not_rebuilt(scratch, live, edit, tmp_path):
+    """ALTER INDEX ... RENAME is instant; a drop and a build leave queries without the index meanwhile."""
+    prepare(scratch, live, edit, tmp_path)
+    _, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    text = path.read_text()
+    assert "index_concurrently" not in text and text.count("RENAME TO") == 2, text  # up, and back
 
 
 @pytest.mark.parametrize("edit", FLAGGED_OPTION_EDITS, ids=lambda e: e.id)
