@@ -41,13 +41,16 @@ def skip_empty_autogenerate(context, revision, directives):
 
 def context_options() -> dict:
     options = dict(migrate.alembic_ctx_kwargs)
+    given = options.get("include_name")
     # The safe forms, questions and extra comparisons of safemigrate/autogenerate/, then the skip.
     options.update(
-        autogenerate.context_options(then=options.pop("process_revision_directives", skip_empty_autogenerate))
+        autogenerate.context_options(
+            then=options.pop("process_revision_directives", skip_empty_autogenerate), metadata=target_metadata
+        )
     )
-    given = options.get("include_name")
-    options["include_name"] = (
-        not_the_ledger if given is None else lambda *args: not_the_ledger(*args) and given(*args)
+    schemas = options["include_name"]  # the default schema and the models' (autogenerate/__init__.py)
+    options["include_name"] = lambda *args: (
+        not_the_ledger(*args) and schemas(*args) and (given is None or given(*args))
     )
     return options
 

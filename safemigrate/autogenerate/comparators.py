@@ -11,8 +11,14 @@ import sqlalchemy as sa
 from alembic.runtime.plugins import Plugin
 from alembic.util import DispatchPriority, PriorityDispatchResult
 
-from safemigrate.autogenerate import ops
-from safemigrate.autogenerate.enums import database_enums, model_enums, removed_values_message
+from safemigrate.autogenerate import ops, options
+from safemigrate.autogenerate.enums import (
+    database_enums,
+    enum_type,
+    model_enums,
+    removed_values_message,
+    same_enum_type,
+)
 
 PLUGIN = "safemigrate.autogenerate"
 SEQUENCE_TYPES = {sa.SmallInteger: "smallint", sa.BigInteger: "bigint", sa.Integer: "integer"}
@@ -59,11 +65,52 @@ def compare_serial_sequence(
                 "SELECT s.seqrelid::regclass::text, format_type(s.seqtypid, NULL) FROM pg_sequence s "
                 "WHERE s.seqrelid = pg_get_serial_sequence(:table, :column)::regclass"
             ),
-            {"table": tname, "column": column.name},
+            {"table": f"{schema}.{tname}" if schema else tname, "column": column.name},
         ).first()
         if row is not None and row[1] != wanted:
             modify_table_ops.ops.append(ops.AlterSequenceType(row[0], wanted, row[1]))
     return PriorityDispatchResult.CONTINUE
+
+
+def compare_options(
+    autogen_context, modify_table_ops, schema, tname, conn_table, metadata_table
+) -> PriorityDispatchResult:
+    """Options of an existing index or constraint that Alembic does not compare (options.py)."""
+    if conn_table is None or metadata_table is None or autogen_context.connection is None:
+        return PriorityDispatchResult.CONTINUE
+    connection = autogen_context.connection
+    modify_table_ops.ops.extend(options.index_differences(connection, metadata_table))
+    modify_table_ops.ops.extend(options.constraint_differences(connection, metadata_table))
+    return PriorityDispatchResult.CONTINUE
+
+
+def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type) -> bool | None:
+    """Alembic's compare_type hook: enums by the type PostgreSQL finds (enums.same_enum_type), and a
+    column's collation. Alembic compares a collation only when reflection reports one on both sides,
+    so `sa.String(320, collation="C")` on a column of the default collation (or the collation
+    removed from the model) would never be written nor reported by `check`."""
+    if _collation_differs(context.connection, inspected_column, metadata_type):
+        return True
+    return same_enum_type(context, inspected_column, metadata_column, inspected_type, metadata_type)
+
+
+def _collation_differs(connection, inspected_column, metadata_type) -> bool:
+    if connection is None or not isinstance(metadata_type, sa.String) or enum_type(metadata_type):
+        return False
+    table = inspected_column.table
+    preparer = connection.dialect.identifier_preparer
+    name = preparer.quote(table.name)
+    name = f"{preparer.quote(table.schema)}.{name}" if table.schema else name
+    actual = connection.execute(
+        sa.text(
+            "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+            "WHERE a.attrelid = to_regclass(:table) AND a.attname = :column"
+        ),
+        {"table": name, "column": inspected_column.name},
+    ).scalar()
+    if actual is None:  # a type without collation (or a column not there: another comparison's case)
+        return False
+    return (metadata_type.collation or "default") != actual
 
 
 def setup(plugin: Plugin) -> None:
@@ -73,6 +120,7 @@ def setup(plugin: Plugin) -> None:
     plugin.add_autogenerate_comparator(
         compare_serial_sequence, "table", "serial_sequence", priority=DispatchPriority.LAST
     )
+    plugin.add_autogenerate_comparator(compare_options, "table", "options", priority=DispatchPriority.LAST)
 
 
 Plugin.setup_plugin_from_module(sys.modules[__name__], PLUGIN)

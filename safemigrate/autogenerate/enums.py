@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from safemigrate.autogenerate.ops import CreateEnum
+from safemigrate.autogenerate.ops import CreateEnum, CreateSchema
 
 
 def enum_type(type_: sa.types.TypeEngine) -> sa.Enum | None:
@@ -94,14 +94,16 @@ def _type_name(connection: Connection, enum: sa.Enum) -> str:
 
 
 def create_each_type_once(container, seen: set[EnumKey] | None = None) -> None:
-    """Two new tables (or columns) of one new type: the type is created by the first only."""
+    """Two new tables (or columns) of one new type, or in one new schema: it is created by the first
+    only."""
     seen = set() if seen is None else seen
     kept = []
     for op in container.ops:
-        if isinstance(op, CreateEnum):
-            if (op.schema, op.name) in seen:
+        if isinstance(op, CreateEnum | CreateSchema):
+            key = (op.schema, op.name) if isinstance(op, CreateEnum) else ("schema", op.name)
+            if key in seen:
                 continue
-            seen.add((op.schema, op.name))
+            seen.add(key)
         elif hasattr(op, "ops"):
             create_each_type_once(op, seen)
         kept.append(op)

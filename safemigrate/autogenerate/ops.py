@@ -53,9 +53,13 @@ class CreateUniqueConstraint(SafeOp):
     name: str
     table_name: str
     columns: list[str]
+    nulls_not_distinct: bool = False
+    deferrable: bool | None = None
+    initially: str | None = None
+    schema: str | None = None
 
     def reverse(self):
-        return ops.DropConstraintOp(self.name, self.table_name, type_="unique")
+        return ops.DropConstraintOp(self.name, self.table_name, type_="unique", schema=self.schema)
 
 
 @dataclass(eq=False)
@@ -69,9 +73,16 @@ class CreateForeignKey(SafeOp):
     remote_cols: list[str]
     ondelete: str | None = None
     onupdate: str | None = None
+    match: str | None = None
+    deferrable: bool | None = None
+    initially: str | None = None
+    source_schema: str | None = None
+    referent_schema: str | None = None
 
     def reverse(self):
-        return ops.DropConstraintOp(self.name, self.source_table, type_="foreignkey")
+        return ops.DropConstraintOp(
+            self.name, self.source_table, type_="foreignkey", schema=self.source_schema
+        )
 
 
 @dataclass(eq=False)
@@ -81,9 +92,10 @@ class CreateCheckConstraint(SafeOp):
     name: str
     table_name: str
     condition: str
+    schema: str | None = None
 
     def reverse(self):
-        return ops.DropConstraintOp(self.name, self.table_name, type_="check")
+        return ops.DropConstraintOp(self.name, self.table_name, type_="check", schema=self.schema)
 
 
 @dataclass(eq=False)
@@ -93,6 +105,7 @@ class SetNotNull(SafeOp):
     table_name: str
     column_name: str
     existing_type: sa.types.TypeEngine | None = None
+    schema: str | None = None
 
     def reverse(self):
         return ops.AlterColumnOp(
@@ -101,7 +114,36 @@ class SetNotNull(SafeOp):
             modify_nullable=True,
             existing_type=self.existing_type,
             existing_nullable=False,
+            schema=self.schema,
         )
+
+
+@dataclass(eq=False)
+class BackfillNulls(SafeOp):
+    """The rows of an existing column made NOT NULL that hold NULL get `value` (SQL), in batches, before
+    any constraint exists: a NOT VALID CHECK is enforced on new rows at once, so it must never be
+    committed while the NULLs it will fail on are still there."""
+
+    commits = True
+
+    table_name: str
+    column_name: str
+    value: str
+    key: str = "id"
+
+    def reverse(self):
+        return KeepBackfilled(self.table_name, self.column_name)
+
+
+@dataclass(eq=False)
+class KeepBackfilled(SafeOp):
+    """The way back from a backfill: which rows held NULL is not known any more; they keep the value."""
+
+    table_name: str
+    column_name: str
+
+    def reverse(self):
+        raise NotImplementedError("a backfill is written from the model edit, never from its way back")
 
 
 @dataclass(eq=False)
@@ -114,6 +156,27 @@ class AddNotNullColumn(SafeOp):
 
     def reverse(self):
         return ops.DropColumnOp.from_column_and_tablename(None, self.table_name, self.column)
+
+
+@dataclass(eq=False)
+class CreateSchema(SafeOp):
+    """The schema a new table of the models is in, when the database lacks it (IF NOT EXISTS)."""
+
+    name: str
+
+    def reverse(self):
+        return DropSchemaIfEmpty(self.name)
+
+
+@dataclass(eq=False)
+class DropSchemaIfEmpty(SafeOp):
+    """DROP SCHEMA IF EXISTS, without CASCADE: whatever else was put in it since keeps it (and the
+    downgrade stops there, in one line, rather than drop what it did not create)."""
+
+    name: str
+
+    def reverse(self):
+        return CreateSchema(self.name)
 
 
 @dataclass(eq=False)
@@ -211,13 +274,15 @@ class RenameTable(SafeOp):
 
 @dataclass(eq=False)
 class RenameIndex(SafeOp):
-    """An index following its renamed table's naming convention."""
+    """An index following its renamed table's (or column's) naming convention, or renamed in the
+    models: ALTER INDEX ... RENAME is instant, where a rebuild leaves queries without it meanwhile."""
 
     old_name: str
     new_name: str
+    schema: str | None = None
 
     def reverse(self):
-        return RenameIndex(self.new_name, self.old_name)
+        return RenameIndex(self.new_name, self.old_name, self.schema)
 
 
 @dataclass(eq=False)
@@ -227,6 +292,7 @@ class RenameConstraint(SafeOp):
     table_name: str
     old_name: str
     new_name: str
+    schema: str | None = None
 
     def reverse(self):
-        return RenameConstraint(self.table_name, self.new_name, self.old_name)
+        return RenameConstraint(self.table_name, self.new_name, self.old_name, self.schema)

@@ -38,12 +38,20 @@ def ask_rename_table(answers: Answers, old: str, new: str) -> bool:
     return answers.interactive and click.confirm(f"Did you rename table {old} to {new}?", default=False)
 
 
-def backfill_value(table: str, column: sa.Column, answers: Answers | None, connection) -> str | None:
-    """The SQL literal existing rows get for a new NOT NULL column, or None when nobody can answer
-    (e.g. `flask db check`). Refuses, in one line, when a person should have answered."""
+def backfill_value(
+    table: str, column: sa.Column, answers: Answers | None, connection, *, holding_nulls: bool = False
+) -> str | None:
+    """The SQL literal existing rows get for a new NOT NULL column (or, `holding_nulls`, the rows of an
+    existing column made NOT NULL that hold NULL), or None when nobody can answer (e.g. `flask db
+    check`). Refuses, in one line, when a person should have answered."""
     if answers is None:
         return None
     key = f"{table}.{column.name}"
+    why = (
+        f"{key} is made NOT NULL and holds NULLs"
+        if holding_nulls
+        else f"{key} is NOT NULL without a server default and {table} may hold rows"
+    )
     value = answers.backfill.get(key)
     if value is not None:
         answers.used.add(key)
@@ -57,9 +65,14 @@ def backfill_value(table: str, column: sa.Column, answers: Answers | None, conne
             return typed
 
         value = click.prompt(
-            f"{key} is NOT NULL without a server default and {table} may hold rows.\n"
-            f"One-off value for the existing rows ({type_sql(column.type)})",
+            f"{why}.\nOne-off value for the {'rows holding NULL' if holding_nulls else 'existing rows'} "
+            f"({type_sql(column.type)})",
             value_proc=checked,
+        )
+    if value is None and holding_nulls:
+        raise AutogenerateRefused(
+            f"{why}: run again with --backfill {key}=VALUE (a value for the rows holding NULL, filled in "
+            "batches before any constraint), or keep it nullable"
         )
     if value is None:
         raise AutogenerateRefused(
@@ -67,7 +80,7 @@ def backfill_value(table: str, column: sa.Column, answers: Answers | None, conne
             f"--backfill {key}=VALUE (a value for the existing rows), or give it a server_default"
         )
     _check_value(key, value, column, connection)
-    answers.notes.append(f"{key}: existing rows get {value!r}")
+    answers.notes.append(f"{key}: {'rows holding NULL' if holding_nulls else 'existing rows'} get {value!r}")
     return "'" + value.replace("'", "''") + "'"
 
 

@@ -259,3 +259,101 @@ def _refuse_unanswered(table: str, old: str, candidates: list[str]) -> None:
 
 def _column_shape(column: sa.Column) -> str:
     return f"{type_sql(column.type)} {'NULL' if column.nullable else 'NOT NULL'}"
+
+
+# -- what a renamed column (or nothing at all) leaves equal: indexes and constraints -------------------
+def keep_equal_indexes_and_constraints(upgrade_ops: alembic_ops.UpgradeOps) -> None:
+    """An index or constraint that autogenerate drops and creates again the same, once renamed columns
+    are followed, is kept: PostgreSQL keeps indexes and constraints through RENAME COLUMN (they refer to
+    the column by number), so they are at most renamed to their new conventional name (instant), never
+    rebuilt (queries would have no index meanwhile, a foreign key would be scanned again, and the way
+    back would re-create it on a column not yet renamed back). An index renamed in the models, with
+    nothing else changed, is the same case: ALTER INDEX ... RENAME."""
+    renamed = {
+        (table_ops.schema, table_ops.table_name): {
+            op.old_name: op.new_name for op in table_ops.ops if isinstance(op, ops.RenameColumn)
+        }
+        for table_ops in upgrade_ops.ops
+        if isinstance(table_ops, alembic_ops.ModifyTableOps)
+    }
+    for container in [
+        upgrade_ops,
+        *[o for o in upgrade_ops.ops if isinstance(o, alembic_ops.ModifyTableOps)],
+    ]:
+        _pair_up(container, renamed)
+    upgrade_ops.ops[:] = [
+        o for o in upgrade_ops.ops if not (isinstance(o, alembic_ops.ModifyTableOps) and not o.ops)
+    ]
+
+
+def _pair_up(container, renamed: dict) -> None:
+    for drop in [o for o in container.ops if _kept_shape(o, renamed) is not None]:
+        shape = _kept_shape(drop, renamed)
+        create = next((o for o in container.ops if _created_shape(o) == shape), None)
+        if create is None:
+            continue
+        old_name, new_name = _name(drop), _name(create)
+        container.ops.remove(create)
+        position = container.ops.index(drop)
+        if old_name == new_name:
+            replacement = []
+        elif isinstance(drop, alembic_ops.DropIndexOp):
+            replacement = [ops.RenameIndex(old_name, new_name, drop.schema)]
+        else:
+            replacement = [ops.RenameConstraint(drop.table_name, old_name, new_name, drop.schema)]
+        container.ops[position : position + 1] = replacement
+
+
+def _name(op) -> str:
+    return str(
+        op.index_name
+        if isinstance(op, alembic_ops.DropIndexOp | alembic_ops.CreateIndexOp)
+        else op.constraint_name
+    )
+
+
+def _kept_shape(op, renamed: dict):
+    """What a dropped index or unique / foreign key constraint is, its columns renamed as the revision
+    renames them; None for anything else."""
+    if isinstance(op, alembic_ops.DropIndexOp):
+        before = op.reverse()
+        columns = renamed.get((op.schema, op.table_name), {})
+        return _created_shape(before, columns)
+    if isinstance(op, alembic_ops.DropConstraintOp) and reverse_of(op) is not None:
+        columns = renamed.get((op.schema, op.table_name), {})
+        return _created_shape(reverse_of(op), columns)
+    return None
+
+
+def _created_shape(op, columns: dict | None = None):
+    """An index or constraint creation without its name: what makes two of them the same."""
+    columns = columns or {}
+
+    def names(cols):
+        found = [c if isinstance(c, str) else getattr(c, "name", None) for c in cols]
+        return None if None in found else tuple(columns.get(c, c) for c in found)
+
+    if isinstance(op, alembic_ops.CreateIndexOp):
+        keys = names(op.columns)
+        kw = {k: v for k, v in op.kw.items() if v not in (None, False, [], {}) and k != "postgresql_using"}
+        using = op.kw.get("postgresql_using") or "btree"
+        if keys is None or any(not isinstance(v, str | bool | int | dict | list) for v in kw.values()):
+            return None  # expressions, a WHERE clause: compared by their text they may differ: rebuilt
+        return ("index", op.schema, op.table_name, keys, bool(op.unique), using, repr(sorted(kw.items())))
+    if isinstance(op, alembic_ops.CreateUniqueConstraintOp):
+        keys = names(op.columns)
+        kw = sorted((k, v) for k, v in op.kw.items() if v not in (None, False))
+        return None if keys is None else ("unique", op.schema, op.table_name, keys, repr(kw))
+    if isinstance(op, alembic_ops.CreateForeignKeyOp):
+        local = names(op.local_cols)
+        if local is None:
+            return None
+        return (
+            "foreignkey",
+            op.source_table,
+            local,
+            op.referent_table,
+            tuple(op.remote_cols),
+            repr(sorted((k, v) for k, v in op.kw.items() if v not in (None, False))),
+        )
+    return None

@@ -29,6 +29,7 @@ def _create_index(context, op):
     options = [
         *(["unique=True"] if op.unique else []),
         *render_dialect_kwargs(context, index.dialect_kwargs),
+        *([f"schema={op.kw['schema']!r}"] if op.kw.get("schema") else []),
     ]
     context.imports.add(IMPORT)
     arguments = ", ".join([repr(op.name), repr(op.table_name), f"[{columns}]", *options])
@@ -37,12 +38,22 @@ def _create_index(context, op):
 
 @render.renderers.dispatch_for(ops.DropIndexConcurrently)
 def _drop_index(context, op):
-    return _call(context, "drop_index_concurrently", op.name, op.table_name)
+    return _call(context, "drop_index_concurrently", op.name, op.table_name, schema=op.kw.get("schema"))
 
 
 @render.renderers.dispatch_for(ops.CreateUniqueConstraint)
 def _unique(context, op):
-    return _call(context, "create_unique_constraint", op.name, op.table_name, op.columns)
+    return _call(
+        context,
+        "create_unique_constraint",
+        op.name,
+        op.table_name,
+        op.columns,
+        nulls_not_distinct=op.nulls_not_distinct,
+        deferrable=op.deferrable,
+        initially=op.initially,
+        schema=op.schema,
+    )
 
 
 @render.renderers.dispatch_for(ops.CreateForeignKey)
@@ -57,17 +68,36 @@ def _foreign_key(context, op):
         op.remote_cols,
         ondelete=op.ondelete,
         onupdate=op.onupdate,
+        match=op.match,
+        deferrable=op.deferrable,
+        initially=op.initially,
+        source_schema=op.source_schema,
+        referent_schema=op.referent_schema,
     )
 
 
 @render.renderers.dispatch_for(ops.CreateCheckConstraint)
 def _check(context, op):
-    return _call(context, "create_check_constraint", op.name, op.table_name, op.condition)
+    return _call(context, "create_check_constraint", op.name, op.table_name, op.condition, schema=op.schema)
 
 
 @render.renderers.dispatch_for(ops.SetNotNull)
 def _set_not_null(context, op):
-    return _call(context, "set_not_null", op.table_name, op.column_name)
+    return _call(context, "set_not_null", op.table_name, op.column_name, schema=op.schema)
+
+
+@render.renderers.dispatch_for(ops.BackfillNulls)
+def _backfill_nulls(context, op):
+    column = context.dialect.identifier_preparer.quote(op.column_name)
+    key = op.key if op.key != "id" else None
+    return _call(
+        context, "backfill_in_batches", op.table_name, f"{column} = {op.value}", f"{column} IS NULL", key=key
+    )
+
+
+@render.renderers.dispatch_for(ops.KeepBackfilled)
+def _keep_backfilled(context, op):
+    return f"# {op.table_name}.{op.column_name}: the rows the upgrade backfilled keep their value"
 
 
 @render.renderers.dispatch_for(ops.AddNotNullColumn)
@@ -118,11 +148,28 @@ def _rename_table(context, op):
     return f"op.rename_table({op.old_name!r}, {op.new_name!r})"
 
 
+def _qualified(context: AutogenContext, name: str, schema: str | None) -> str:
+    quote = context.dialect.identifier_preparer.quote
+    return f"{quote(schema)}.{quote(name)}" if schema else quote(name)
+
+
 @render.renderers.dispatch_for(ops.RenameIndex)
 def _rename_index(context, op):
-    return f"op.execute({f'ALTER INDEX {op.old_name} RENAME TO {op.new_name}'!r})"
+    old, new = _qualified(context, op.old_name, op.schema), _qualified(context, op.new_name, None)
+    return f"op.execute({f'ALTER INDEX {old} RENAME TO {new}'!r})"
 
 
 @render.renderers.dispatch_for(ops.RenameConstraint)
 def _rename_constraint(context, op):
-    return f"op.execute({f'ALTER TABLE {op.table_name} RENAME CONSTRAINT {op.old_name} TO {op.new_name}'!r})"
+    table = _qualified(context, op.table_name, op.schema)
+    return f"op.execute({f'ALTER TABLE {table} RENAME CONSTRAINT {op.old_name} TO {op.new_name}'!r})"
+
+
+@render.renderers.dispatch_for(ops.CreateSchema)
+def _create_schema(context, op):
+    return f"op.execute({f'CREATE SCHEMA IF NOT EXISTS {_qualified(context, op.name, None)}'!r})"
+
+
+@render.renderers.dispatch_for(ops.DropSchemaIfEmpty)
+def _drop_schema(context, op):
+    return f"op.execute({f'DROP SCHEMA IF EXISTS {_qualified(context, op.name, None)}'!r})"

@@ -20,20 +20,20 @@ from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
 from safemigrate.autogenerate.enums import create_each_type_once, enum_type, located
 from safemigrate.autogenerate.idempotent import make_rerunnable
 from safemigrate.autogenerate.questioner import backfill_value
-from safemigrate.autogenerate.renames import resolve_renames
+from safemigrate.autogenerate.renames import keep_equal_indexes_and_constraints, resolve_renames
 from safemigrate.library_compat import copy_column, reverse_of
 
 writer = Rewriter()
-# Tables created or dropped by the revision being written (set while it is rewritten).
-_new_tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+# Tables created or dropped by the revision being written, (schema, name) (set while it is rewritten).
+_new_tables: contextvars.ContextVar[frozenset[tuple[str | None, str]]] = contextvars.ContextVar(
     "new_tables", default=frozenset()
 )
 
 
-def _existing(table_name: str) -> bool:
+def _existing(table_name: str, schema: str | None = None) -> bool:
     """Whether the table is in use outside this revision: created or dropped by it, it is not (its
     indexes and constraints go with it, and come back with it in the downgrade, plainly)."""
-    return table_name not in _new_tables.get()
+    return (schema, table_name) not in _new_tables.get()
 
 
 def _answers(context) -> Answers | None:
@@ -42,7 +42,7 @@ def _answers(context) -> Answers | None:
 
 @writer.rewrites(alembic_ops.CreateIndexOp)
 def create_index(context, revision, op):
-    if not _existing(op.table_name):
+    if not _existing(op.table_name, op.schema):
         return op
     return ops.CreateIndexConcurrently(
         op.index_name, op.table_name, _index_columns(op), bool(op.unique), _index_kw(op)
@@ -51,7 +51,7 @@ def create_index(context, revision, op):
 
 @writer.rewrites(alembic_ops.DropIndexOp)
 def drop_index(context, revision, op):
-    if not _existing(op.table_name):
+    if not _existing(op.table_name, op.schema):
         return op
     back = op.reverse()
     return ops.DropIndexConcurrently(
@@ -65,11 +65,10 @@ def _index_columns(op) -> list:
 
 
 def _index_kw(op) -> dict:
-    """PostgreSQL options (postgresql_where, postgresql_using, ...) that are set. Values may be SQL
-    clauses, whose truth value is undefined: compare with None and False, never `bool()`."""
-    return {
-        k: v for k, v in op.kw.items() if k.startswith("postgresql_") and v is not None and v is not False
-    }
+    """PostgreSQL options (postgresql_where, postgresql_using, ...) that are set, and the schema. Values
+    may be SQL clauses, whose truth value is undefined: compare with None and False, never `bool()`."""
+    kw = {k: v for k, v in op.kw.items() if k.startswith("postgresql_") and v is not None and v is not False}
+    return {**kw, "schema": op.schema} if op.schema else kw
 
 
 @writer.rewrites(alembic_ops.CreateTableOp)
@@ -80,7 +79,17 @@ def create_table(context, revision, op):
     created = [
         ops.CreateEnum(enum.name, list(enum.enums), enum.schema) for enum in _own_enum_types(op.columns)
     ]
+    if op.schema and not _schema_exists(context.connection, op.schema):
+        created.insert(0, ops.CreateSchema(op.schema))
     return [*created, op]
+
+
+def _schema_exists(connection, schema: str) -> bool:
+    """Offline (no connection) the schema is taken to exist: nothing to look it up in."""
+    if connection is None:
+        return True
+    found = connection.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema})
+    return found.first() is not None
 
 
 @writer.rewrites(alembic_ops.DropTableOp)
@@ -112,14 +121,22 @@ def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
 
 @writer.rewrites(alembic_ops.CreateUniqueConstraintOp)
 def create_unique(context, revision, op):
-    if not _existing(op.table_name) or not op.constraint_name:
+    if not _existing(op.table_name, op.schema) or not op.constraint_name:
         return op
-    return ops.CreateUniqueConstraint(op.constraint_name, op.table_name, list(op.columns))
+    return ops.CreateUniqueConstraint(
+        op.constraint_name,
+        op.table_name,
+        list(op.columns),
+        nulls_not_distinct=bool(op.kw.get("postgresql_nulls_not_distinct")),
+        deferrable=op.kw.get("deferrable"),
+        initially=op.kw.get("initially"),
+        schema=op.schema,
+    )
 
 
 @writer.rewrites(alembic_ops.CreateForeignKeyOp)
 def create_foreign_key(context, revision, op):
-    if not _existing(op.source_table) or not op.constraint_name:
+    if not _existing(op.source_table, op.kw.get("source_schema")) or not op.constraint_name:
         return op
     return ops.CreateForeignKey(
         op.constraint_name,
@@ -129,38 +146,88 @@ def create_foreign_key(context, revision, op):
         list(op.remote_cols),
         ondelete=op.kw.get("ondelete"),
         onupdate=op.kw.get("onupdate"),
+        match=op.kw.get("match"),
+        deferrable=op.kw.get("deferrable"),
+        initially=op.kw.get("initially"),
+        source_schema=op.kw.get("source_schema"),
+        referent_schema=op.kw.get("referent_schema"),
     )
 
 
 @writer.rewrites(alembic_ops.CreateCheckConstraintOp)
 def create_check(context, revision, op):
-    if not _existing(op.table_name) or not op.constraint_name:
+    if not _existing(op.table_name, op.schema) or not op.constraint_name:
         return op
     condition = op.condition if isinstance(op.condition, str) else str(op.condition)
-    return ops.CreateCheckConstraint(op.constraint_name, op.table_name, condition)
+    return ops.CreateCheckConstraint(op.constraint_name, op.table_name, condition, schema=op.schema)
 
 
 @writer.rewrites(alembic_ops.AlterColumnOp)
 def alter_column(context, revision, op):
-    if op.modify_nullable is not False or not _existing(op.table_name):
+    if op.modify_nullable is not False or not _existing(op.table_name, op.schema):
         return op
-    set_not_null = ops.SetNotNull(op.table_name, op.column_name, op.existing_type)
+    set_not_null = ops.SetNotNull(op.table_name, op.column_name, op.existing_type, op.schema)
     rest = op.reverse().reverse()  # a copy
     rest.modify_nullable = None
     rest.existing_nullable = False
     changes_more = (
         op.modify_type is not None or op.modify_server_default is not False or op.modify_comment is not False
     )
-    return [rest, set_not_null] if changes_more else set_not_null
+    backfill = _backfill_nulls(context, op)
+    steps = [*([rest] if changes_more else []), *([backfill] if backfill else []), set_not_null]
+    return steps if len(steps) > 1 else set_not_null
+
+
+def _backfill_nulls(context, op: alembic_ops.AlterColumnOp) -> ops.BackfillNulls | None:
+    """Rows holding NULL in a column the models make NOT NULL get a value before any constraint: the
+    one given (--backfill, or the question), else the server default the same edit gives the column;
+    a column holding NULLs with neither is refused in one line. A value given for a column the
+    database compared with holds no NULL in is still written: the production rows may."""
+    answers, connection = _answers(context), context.connection
+    if answers is None or connection is None:
+        return None  # `flask db check`, --sql: nothing is asked
+    quote = connection.dialect.identifier_preparer.quote
+    table = f"{quote(op.schema)}.{quote(op.table_name)}" if op.schema else quote(op.table_name)
+    key = f"{op.table_name}.{op.column_name}"
+    holding = connection.execute(
+        sa.text(f"SELECT EXISTS (SELECT FROM {table} WHERE {quote(op.column_name)} IS NULL)")
+    ).scalar()
+    default = _default_sql(op.modify_server_default, connection.dialect)
+    if key not in answers.backfill and (not holding or default is not None):
+        if default is None:
+            return None
+        value = default
+        answers.notes.append(f"{key}: rows holding NULL get its server default {default}")
+    else:
+        column = sa.Column(op.column_name, op.existing_type or sa.NullType())
+        value = backfill_value(op.table_name, column, answers, connection, holding_nulls=True)
+    primary_key = sa.inspect(connection).get_pk_constraint(op.table_name, op.schema)["constrained_columns"]
+    if op.schema or len(primary_key) != 1:
+        raise AutogenerateRefused(
+            f"{key}: rows holding NULL are backfilled in batches by a one-column primary key in the "
+            f"default schema, which {op.table_name} lacks: backfill them in an earlier revision first"
+        )
+    return ops.BackfillNulls(op.table_name, op.column_name, value, primary_key[0])
+
+
+def _default_sql(server_default, dialect) -> str | None:
+    """A server default set by the edit, as SQL (a string default is a literal), or None."""
+    if server_default in (None, False):
+        return None
+    argument = getattr(server_default, "arg", server_default)
+    if isinstance(argument, str):
+        return "'" + argument.replace("'", "''") + "'"
+    return str(argument.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 @writer.rewrites(alembic_ops.AddColumnOp)
 def add_column(context, revision, op):
-    if not _existing(op.table_name):
+    if not _existing(op.table_name, op.schema):
         return op
     # IF NOT EXISTS: a revision that also runs `safe` helpers commits this step before them, so a
     # retry after a lock timeout (or a crash) must find the column there and go on.
     op.if_not_exists = True
+    _computed_as_the_server_does(op, context.connection)
     column, result = op.column, [op]
     enum = enum_type(column.type)
     if enum is not None:
@@ -172,9 +239,22 @@ def add_column(context, revision, op):
     return result if len(result) > 1 else result[0]
 
 
-def _created_or_dropped_tables(*ops_lists) -> frozenset[str]:
+def _computed_as_the_server_does(op: alembic_ops.AddColumnOp, connection) -> None:
+    """`sa.Computed(...)` without `persisted` is STORED before PostgreSQL 18 and VIRTUAL from 18 on, and
+    SQLAlchemy writes STORED only when it knows the server: before 18 the review (offline SQL) would
+    read a VIRTUAL column, instant to add, where the server computes and stores every row under an
+    ACCESS EXCLUSIVE lock. The revision says what the server the models are compared with does,
+    explicitly: a VIRTUAL column reaching a server before 18 then fails at once, in its transaction."""
+    computed = op.column.computed
+    if computed is None or computed.persisted is not None or connection is None:
+        return
+    op.column = copy_column(op.column)
+    op.column.computed.persisted = connection.dialect.server_version_info < (18,)
+
+
+def _created_or_dropped_tables(*ops_lists) -> frozenset[tuple[str | None, str]]:
     return frozenset(
-        op.table_name
+        (op.schema, op.table_name)
         for operations in ops_lists
         for op in operations.ops
         if isinstance(op, alembic_ops.CreateTableOp | alembic_ops.DropTableOp)
@@ -190,6 +270,7 @@ def process_revision_directives(context, revision, directives) -> None:
     for upgrade_ops in script.upgrade_ops_list:
         if answers is not None:
             resolve_renames(upgrade_ops, answers, context.connection)
+        keep_equal_indexes_and_constraints(upgrade_ops)
         _drop_enum_types_with_their_last_column(upgrade_ops, context.connection)
     for downgrade_ops in script.downgrade_ops_list:
         downgrade_ops.ops[:] = []  # derived again below, from the rewritten upgrade

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from alembic import op
 
-from safemigrate.safe.run import execute, log, note_guarded, outside_transaction, query, quote
+from safemigrate.safe.run import execute, log, note_guarded, outside_transaction, query, table_ref
 
 
-def drop_invalid_index(index_name: str) -> bool:
-    """Drop `index_name` if it is an INVALID leftover of a failed CREATE INDEX CONCURRENTLY.
+def drop_invalid_index(index_name: str, schema: str | None = None) -> bool:
+    """Drop `index_name` (in `schema`, else the one the search path finds) if it is an INVALID
+    leftover of a failed CREATE INDEX CONCURRENTLY.
 
     Call inside `outside_transaction()`. Returns whether something was dropped.
     """
     invalid = query(
-        "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE c.relname = :name AND pg_catalog.pg_table_is_visible(c.oid)",
-        name=index_name,
+        "SELECT NOT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(:name)",
+        name=table_ref(index_name, schema),
     )
     if invalid:
         log.warning("dropping INVALID index %s left by an earlier failed attempt", index_name)
-        execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(index_name)}")
+        execute(f"DROP INDEX CONCURRENTLY IF EXISTS {table_ref(index_name, schema)}")
         return True
     return False
 
@@ -31,14 +31,16 @@ def create_index_concurrently(index_name: str, table_name: str, columns: list, *
     dropped first; a valid one is kept (IF NOT EXISTS), so a re-run is harmless.
     """
     with outside_transaction():
-        drop_invalid_index(index_name)
+        drop_invalid_index(index_name, kw.get("schema"))
         note_guarded(f"an INVALID {index_name} left by a failed attempt is dropped first")
         op.create_index(
             index_name, table_name, columns, postgresql_concurrently=True, if_not_exists=True, **kw
         )
 
 
-def drop_index_concurrently(index_name: str, table_name: str) -> None:
+def drop_index_concurrently(index_name: str, table_name: str, *, schema: str | None = None) -> None:
     """DROP INDEX CONCURRENTLY IF EXISTS: no lock that blocks reads or writes."""
     with outside_transaction():
-        op.drop_index(index_name, table_name=table_name, postgresql_concurrently=True, if_exists=True)
+        op.drop_index(
+            index_name, table_name=table_name, schema=schema, postgresql_concurrently=True, if_exists=True
+        )

@@ -64,6 +64,11 @@ def quote(name: str) -> str:
     return op.get_context().dialect.identifier_preparer.quote(name)
 
 
+def table_ref(table_name: str, schema: str | None = None) -> str:
+    """A table's name for SQL, schema-qualified when the table is in another schema than the current."""
+    return f"{quote(schema)}.{quote(table_name)}" if schema else quote(table_name)
+
+
 def literal(value: str) -> str:
     """A string literal for `execute`: quotes doubled (`execute` keeps its colons)."""
     return "'" + value.replace("'", "''") + "'"
@@ -73,13 +78,13 @@ def column_list(columns) -> str:
     return ", ".join(quote(c) for c in columns)
 
 
-def constraint_exists(table_name: str, name: str) -> bool:
+def constraint_exists(table_name: str, name: str, schema: str | None = None) -> bool:
     """Online: whether `table_name` has a constraint `name`. Offline: False (print every step)."""
     return bool(
         query(
             "SELECT 1 FROM pg_constraint WHERE conname = :name AND conrelid = to_regclass(:table)",
             name=name,
-            table=quote(table_name),
+            table=table_ref(table_name, schema),
         )
     )
 

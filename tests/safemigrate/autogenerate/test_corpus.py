@@ -9,12 +9,18 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from safemigrate.autogenerate.answers import AutogenerateRefused
+from safemigrate.safe.columns import NullsLeft
 from tests.safemigrate.autogenerate.corpus import (
     DANGEROUS_EDITS,
     ENUM,
     ENUM_COLUMN,
+    FLAGGED_OPTION_EDITS,
+    FULL_NAME,
+    INDEX_RENAME_EDITS,
     NOTES,
     NOTES_OF_LABELS,
+    RENAME_EDITS,
     SAFE_EDITS,
     TAGS,
     TAGS_RENAMED,
@@ -74,6 +80,22 @@ def assert_values_kept(before, after, moved: dict[str, str]) -> None:
                     assert after[table][key][column] == value, f"{table}.{column} of row {key} changed"
 
 
+def with_filled(before, values: dict) -> dict:
+    """`before` as the revision leaves it: the NULLs of the columns it backfills hold their value."""
+    for rows in before.values():
+        for row in rows.values():
+            for column, value in values.items():
+                if column in row and row[column] is None:
+                    row[column] = value
+    return before
+
+
+def assert_proven(engine, edit: Edit) -> None:
+    with engine.connect() as connection:
+        for query, expected in edit.proof:
+            assert connection.execute(sa.text(query)).scalar() == expected, query
+
+
 def generate(scratch, engine, edit: Edit, patches, tmp_path, name: str):
     metadata = load_metadata(edited_models(*patches), tmp_path)
     answers = {"backfill": edit.backfill, "renames": edit.renames, "interactive": False}
@@ -91,6 +113,9 @@ def prepare(scratch, engine, edit: Edit, tmp_path) -> None:
 @pytest.mark.parametrize("edit", SAFE_EDITS, ids=lambda e: e.id)
 def test_safe_edit_ships_as_generated(scratch, live, edit, tmp_path):
     prepare(scratch, live, edit, tmp_path)
+    if edit.rows:
+        with live.begin() as connection:
+            connection.execute(sa.text(edit.rows))
     metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
     assert "def upgrade():\n    pass" not in path.read_text(), "the edit was not detected"
     report = scratch.lint(path)
@@ -102,12 +127,15 @@ def test_safe_edit_ships_as_generated(scratch, live, edit, tmp_path):
     before = snapshot(live)
     scratch.upgrade(live)
     assert scratch.check(live, metadata) is None
+    assert_proven(live, edit)
+    before = with_filled(before, edit.filled)
     assert_values_kept(before, snapshot(live), edit.moved)
 
     scratch.downgrade(live, "-1")
     assert_values_kept(before, snapshot(live), {})
     scratch.upgrade(live)
     assert scratch.check(live, metadata) is None
+    assert_proven(live, edit)
     assert_values_kept(before, snapshot(live), edit.moved)
 
 
@@ -353,4 +381,103 @@ def test_foreign_keys_to_a_renamed_table_are_renamed_not_rebuilt(scratch, live, 
     assert scratch.check(live, metadata) is None
     scratch.downgrade(live, "-1")
     scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+
+
+# -- issue 25: renames with dependents, option changes, NOT NULL over NULLs, schemas ------------------
+@pytest.mark.parametrize("edit", RENAME_EDITS, ids=lambda e: e.id)
+def test_a_renamed_column_keeps_its_indexes_and_keys_and_goes_back(scratch, live, edit, tmp_path):
+    """PostgreSQL keeps indexes and constraints through RENAME COLUMN: at most renamed to their new
+    conventional name, never rebuilt (no window without the index, no second validation), and the
+    way back renames the column back after them."""
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    text = path.read_text()
+    for rebuilt in ("index_concurrently", "create_foreign_key", "create_unique", "drop_constraint"):
+        assert rebuilt not in text, text
+    before = snapshot(live)
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    assert_proven(live, edit)
+    assert_values_kept(before, snapshot(live), edit.moved)
+    scratch.downgrade(live, "-1")
+    assert_values_kept(before, snapshot(live), {})
+    scratch.upgrade(live)
+    assert scratch.check(live, metadata) is None
+    assert_proven(live, edit)
+
+
+@pytest.mark.parametrize("edit", INDEX_RENAME_EDITS, ids=lambda e: e.id)
+def test_an_index_renamed_in_the_models_is_renamed_not_rebuilt(scratch, live, edit, tmp_path):
+    """ALTER INDEX ... RENAME is instant; a drop and a build leave queries without the index meanwhile."""
+    prepare(scratch, live, edit, tmp_path)
+    _, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    text = path.read_text()
+    assert "index_concurrently" not in text and text.count("RENAME TO") == 2, text  # up, and back
+
+
+@pytest.mark.parametrize("edit", FLAGGED_OPTION_EDITS, ids=lambda e: e.id)
+def test_an_option_no_revision_can_change_in_place_is_flagged_and_check_keeps_saying_so(
+    scratch, live, edit, tmp_path
+):
+    prepare(scratch, live, edit, tmp_path)
+    metadata, path = generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    assert f"# REVIEW: {edit.advice}" in path.read_text()
+    scratch.upgrade(live)
+    message = scratch.check(live, metadata)
+    assert message is not None and message.startswith(f"{DETECTED}[('NeedsReview', "), message
+    assert edit.advice in message.splitlines()[0]
+
+
+def test_not_null_on_a_column_holding_nulls_without_a_value_is_refused_in_one_line(scratch, live, tmp_path):
+    with live.begin() as connection:
+        connection.execute(sa.text("UPDATE users SET full_name = NULL WHERE id = 2"))
+    edit = Edit(
+        "full_name_required", ((FULL_NAME, "full_name: Mapped[str] = mapped_column(sa.String(255))"),)
+    )
+    metadata = load_metadata(edited_models(*edit.patches), tmp_path)
+    written = set((scratch.directory / "versions").glob("*.py"))
+    answers = {"backfill": {}, "renames": {}, "interactive": False}
+    with pytest.raises(AutogenerateRefused) as refused:
+        scratch.autogenerate(live, metadata, "full name required", autogenerate_answers=answers)
+    assert str(refused.value) == (
+        "users.full_name is made NOT NULL and holds NULLs: run again with --backfill users.full_name=VALUE "
+        "(a value for the rows holding NULL, filled in batches before any constraint), or keep it nullable"
+    )
+    assert set((scratch.directory / "versions").glob("*.py")) == written
+
+
+def test_set_not_null_adds_no_constraint_while_nulls_are_left(scratch, live, tmp_path):
+    """The database the revision was generated against held no NULL; production does: the upgrade stops
+    before the NOT VALID CHECK (enforced on new rows at once) is committed, in one line."""
+    edit = next(e for e in SAFE_EDITS if e.id == "not_null_existing_column")
+    generate(scratch, live, edit, edit.patches, tmp_path, edit.id)
+    with live.begin() as connection:
+        connection.execute(sa.text("UPDATE items SET description = NULL WHERE id = 7"))
+    with pytest.raises(NullsLeft) as stopped:
+        scratch.upgrade(live)
+    assert str(stopped.value) == (
+        "items.description still holds NULLs, so no constraint was added: backfill them first "
+        "(safe.backfill_in_batches, or flask db migrate --backfill items.description=VALUE), then run again"
+    )
+    with live.connect() as connection:
+        assert (
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_constraint WHERE conrelid = 'items'::regclass AND contype = 'c'"
+                )
+            ).scalar()
+            == 0
+        )
+        assert (
+            connection.execute(sa.text("SELECT count(*) FROM items WHERE description IS NULL")).scalar() == 1
+        )
+
+
+def test_tables_of_schemas_the_models_do_not_name_are_left_alone(scratch, live, tmp_path):
+    """Schemas are compared (a model's {"schema": "audit"} table is seen), but only those the models
+    name: another tool's tables are never offered for dropping."""
+    with live.begin() as connection:
+        connection.execute(sa.text("CREATE SCHEMA other; CREATE TABLE other.things (id int PRIMARY KEY)"))
+    metadata = load_metadata(edited_models(), tmp_path)
     assert scratch.check(live, metadata) is None

@@ -85,6 +85,30 @@ def test_backfill_value_renders_the_safe_helper_and_output_is_for_a_person(migra
     assert "items.zz_priority: existing rows get '0'" in output
 
 
+REQUIRED = (DESCRIPTION, "description: Mapped[str] = mapped_column(sa.Text)")
+
+
+def test_not_null_on_a_column_holding_nulls_needs_a_value_for_them(migrate, engine):
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE items SET description = NULL WHERE id > 3"))
+    one_line_refusal(
+        migrate("-m", "required", "--no-input", patches=(REQUIRED,)),
+        "Error: items.description is made NOT NULL and holds NULLs: run again with --backfill "
+        "items.description=VALUE (a value for the rows holding NULL, filled in batches before any "
+        "constraint), or keep it nullable",
+    )
+    result = migrate(
+        "-m", "required", "--no-input", "--backfill", "items.description=none", patches=(REQUIRED,)
+    )
+    assert result.returncode == 0, result.stderr
+    [path] = result.written
+    upgrade = path.read_text().split("def downgrade")[0]
+    backfill = "safe.backfill_in_batches('items', \"description = 'none'\", 'description IS NULL')"
+    assert backfill in upgrade
+    assert upgrade.index(backfill) < upgrade.index("safe.set_not_null('items', 'description')")
+    assert "items.description: rows holding NULL get 'none'" in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "patches", "expected"),
     [
