@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None, directory: Path | None = None) -> int:
     """Post-write hook: print the findings for the given revision files; never fail the write."""
     argv = sys.argv[1:] if argv is None else argv
     try:
-        linter = MigrationLinter() if directory is None else MigrationLinter(directory)
+        # Run as a module, nothing hands it the folder: Flask-Migrate's default, from where it runs.
+        linter = MigrationLinter(Path("migrations") if directory is None else directory)
         scripts = [linter.select(path) for path in argv]
         reports = linter.lint([s for group in scripts for s in group])
     except LintError as exc:

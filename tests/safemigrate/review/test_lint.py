@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from config import MIGRATIONS_DIR
 from safemigrate.review.newfiles import LintError, MigrationLinter
 from safemigrate.state import script_directory
-from tests.support.cli_helpers import assert_clean_failure, flask
+from tests.support.cli_helpers import PROJECT_ROOT, assert_clean_failure, flask, run
 from tests.support.planting import plant
 
 DROP_COLUMN = (
@@ -251,3 +253,18 @@ def test_a_review_block_left_unwritten_is_an_error(directory):
     )
     report = lint_one(directory, "d7todo")
     assert [f.rule for f in report.errors] == ["unwritten-review"]
+
+
+def test_newfiles_run_as_a_module_reviews_the_files_in_the_migrations_folder_it_runs_beside(directory):
+    _, upgrade, downgrade = DROP_COLUMN
+    plant(directory, "d9module", upgrade=upgrade, downgrade=downgrade)
+    [path] = directory.glob("versions/*_d9module_planted.py")
+    result = run(
+        [sys.executable, "-m", "safemigrate.review.newfiles", str(path)],
+        cwd=directory.parent,
+        fresh=True,  # a real interpreter started beside the folder, the project on its path
+        PYTHONPATH=str(PROJECT_ROOT),
+    )
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert "ERROR ban-drop-column" in result.stderr
