@@ -12,6 +12,7 @@ from safemigrate.review.sql import (
     SERIAL_TYPES,
     Statement,
     display,
+    given,
     rebuilds_indexes,
     rewrites,
     table_name,
@@ -27,7 +28,7 @@ def alter_table(node: ast.AlterTableStmt, statement: Statement, ctx: Context) ->
     if not ctx.existing(table):
         return
     name = display(table)
-    for cmd in node.cmds:
+    for cmd in given(node.cmds):
         kind = cmd.subtype
         if kind == At.AT_AddColumn:
             _add_column(table, cmd.def_, statement, ctx)
@@ -144,16 +145,17 @@ def _add_constraint(table: str, c: ast.Constraint, statement: Statement, ctx: Co
             "VALIDATE CONSTRAINT in its own transaction",
         )
     elif kind == ConstrType.CONSTR_FOREIGN:
+        referenced = given(c.pktable).relname
         ctx.report(
             "adding-foreign-key-constraint",
             statement,
             f"adding foreign key {conname} checks every row of "
-            f"{name} while writes to {name} and {c.pktable.relname} are blocked",
-            f'safe.create_foreign_key("{conname}", "{name}", "{c.pktable.relname}", [...], [...]) ({SAFE}): '
+            f"{name} while writes to {name} and {referenced} are blocked",
+            f'safe.create_foreign_key("{conname}", "{name}", "{referenced}", [...], [...]) ({SAFE}): '
             "NOT VALID, then VALIDATE CONSTRAINT in its own transaction",
         )
     elif kind == ConstrType.CONSTR_NOTNULL and column is None:
-        key = c.keys[0].sval
+        key = given(c.keys)[0].sval
         if not ctx.schema.not_null_proven(table, key):
             ctx.report(
                 "adding-not-nullable-field",
@@ -201,11 +203,12 @@ def _add_constraint(table: str, c: ast.Constraint, statement: Statement, ctx: Co
 
 
 def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: Context) -> None:
-    name, col = display(table), cmd.name
-    new = type_key(cmd.def_.typeName)
+    name, col, definition = display(table), given(cmd.name), cmd.def_
+    assert isinstance(definition, ast.ColumnDef)  # ALTER COLUMN ... TYPE: a definition of the type
+    new = type_key(definition.typeName)
     current = ctx.schema.column(table, col)
     fix = EXPAND_CONTRACT.format(what=f"column of the new type ({new})")
-    if cmd.def_.raw_default is not None:
+    if definition.raw_default is not None:
         ctx.report(
             "changing-column-type",
             statement,
@@ -231,7 +234,7 @@ def _alter_type(table: str, cmd: ast.AlterTableCmd, statement: Statement, ctx: C
             f"drop the column's indexes first (safe.drop_index_concurrently), change the type (then "
             f"metadata-only), build them again (safe.create_index_concurrently) ({SAFE}); or {fix}",
         )
-    elif collation(cmd.def_) != current.collation and ctx.schema.is_indexed(table, col):
+    elif collation(definition) != current.collation and ctx.schema.is_indexed(table, col):
         ctx.report(
             "changing-column-collation",
             statement,

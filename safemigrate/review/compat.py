@@ -21,7 +21,15 @@ from pglast import ast
 from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
-from safemigrate.review.sql import TypeKey, display, is_not_null_check, statements, table_name, type_key
+from safemigrate.review.sql import (
+    TypeKey,
+    display,
+    given,
+    is_not_null_check,
+    statements,
+    table_name,
+    type_key,
+)
 
 # The type a column has before the revision, when known: (table, column) -> type.
 ColumnTypes = Callable[[str, str], TypeKey | None]
@@ -111,14 +119,14 @@ class _Judge:
         elif isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_TABLE:
             table = table_name(node.relation)
             if table not in self.created:
-                for cmd in node.cmds:
+                for cmd in given(node.cmds):
                     reason = self._alter(table, cmd)
                     if reason:
                         return reason
         elif isinstance(node, ast.CreateEnumStmt):
-            self.created_types.add(".".join(n.sval for n in node.typeName))
+            self.created_types.add(".".join(n.sval for n in given(node.typeName)))
         elif isinstance(node, ast.AlterEnumStmt) and node.newVal:
-            name = ".".join(n.sval for n in node.typeName)
+            name = ".".join(n.sval for n in given(node.typeName))
             if name in self.created_types:
                 return None  # a type of this revision: the previous code never read it
             if node.oldVal:
@@ -133,7 +141,7 @@ class _Judge:
         return None
 
     def _drop(self, node: ast.DropStmt) -> str | None:
-        kind = _DROPS_USED.get(node.removeType)
+        kind = _DROPS_USED.get(given(node.removeType))
         if kind is None:
             return None  # indexes, types, triggers, constraints: nothing the previous code names
         for obj in node.objects or ():
@@ -147,7 +155,7 @@ class _Judge:
         return None
 
     def _rename(self, node: ast.RenameStmt) -> str | None:
-        kind = _RENAMES.get(node.renameType)
+        kind = _RENAMES.get(given(node.renameType))
         if kind is None:
             return None
         if node.relation is not None and table_name(node.relation) in self.created:
@@ -168,6 +176,7 @@ class _Judge:
         if kind == At.AT_ColumnDefault and cmd.def_ is None:
             return f"drops the default of {name}.{cmd.name}: the previous release's inserts may rely on it"
         if kind == At.AT_AddColumn:
+            assert isinstance(cmd.def_, ast.ColumnDef)  # ADD COLUMN carries the column's definition
             return self._add_column(name, cmd.def_)
         if kind == At.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             column = (
@@ -203,10 +212,12 @@ class _Judge:
         return None
 
     def _retype(self, table: str, cmd: ast.AlterTableCmd) -> str | None:
-        new = type_key(cmd.def_.typeName)
-        old = self.types.get((table, cmd.name)) or self.column_types(table, cmd.name)
-        self.types[(table, cmd.name)] = new
-        where = f"{display(table)}.{cmd.name}"
+        column, definition = given(cmd.name), cmd.def_
+        assert isinstance(definition, ast.ColumnDef)  # ALTER COLUMN ... TYPE: a definition of the type
+        new = type_key(definition.typeName)
+        old = self.types.get((table, column)) or self.column_types(table, column)
+        self.types[(table, column)] = new
+        where = f"{display(table)}.{column}"
         if old is None:
             return f"changes the type of {where} to {new} (its previous type is unknown)"
         if old == new and cmd.def_.raw_default is not None:
@@ -236,19 +247,19 @@ class TypesThrough:
                 table = table_name(node.relation)
                 for element in node.tableElts or ():
                     if isinstance(element, ast.ColumnDef) and element.typeName is not None:
-                        self.known[(table, element.colname)] = type_key(element.typeName)
+                        self.known[(table, given(element.colname))] = type_key(element.typeName)
             elif isinstance(node, ast.AlterTableStmt):
                 table = table_name(node.relation)
-                for cmd in node.cmds:
+                for cmd in given(node.cmds):
                     if cmd.subtype == At.AT_AddColumn and cmd.def_.typeName is not None:
                         self.known[(table, cmd.def_.colname)] = type_key(cmd.def_.typeName)
                     elif cmd.subtype == At.AT_AlterColumnType:
                         self.known[(table, cmd.name)] = type_key(cmd.def_.typeName)
             elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_COLUMN:
                 table = table_name(node.relation)
-                moved = self(table, node.subname)
+                moved = self(table, given(node.subname))
                 if moved is not None:
-                    self.known[(table, node.newname)] = moved
+                    self.known[(table, given(node.newname))] = moved
 
 
 def keeps_reading(old: TypeKey, new: TypeKey) -> bool:

@@ -20,7 +20,8 @@ EXPAND_CONTRACT = (
 class Context:
     schema: Schema
     created: set[str] = field(default_factory=set)  # tables this revision creates: nobody uses them yet
-    added_here: set[tuple[str, str]] = field(default_factory=set)  # constraints added in the open transaction
+    # Constraints added in the open transaction: (table, name), no name for an unnamed one.
+    added_here: set[tuple[str, str | None]] = field(default_factory=set)
     enum_values_added: set[tuple[str, str]] = field(default_factory=set)  # the same, (type, value)
     enum_types_created: set[str] = field(default_factory=set)  # in the open transaction: usable at once
     findings: list[Finding] = field(default_factory=list)

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType
 
 from safemigrate.review.context import SAFE, Context
-from safemigrate.review.sql import Statement, display, qualified, table_name, walk
+from safemigrate.review.sql import Statement, display, given, qualified, table_name, walk
 
 
 def created(node: ast.CreateEnumStmt, statement: Statement, ctx: Context) -> None:
@@ -60,14 +60,18 @@ def _pairs(node, value: str):
     """(what the literal `value` becomes, the literal): a type name (a cast), or a column name."""
     for found in walk(node):
         if isinstance(found, ast.TypeCast) and _is(found.arg, value):
-            yield qualified(found.typeName.names), None
+            yield qualified(given(found.typeName).names), None
         elif isinstance(found, ast.A_Expr):
             sides = [found.lexpr, *(found.rexpr if isinstance(found.rexpr, tuple | list) else [found.rexpr])]
             if any(_is(side, value) for side in sides):
                 yield from ((None, _column(side)) for side in sides if _column(side))
         elif isinstance(found, ast.UpdateStmt):
-            yield from ((None, t.name) for t in found.targetList if _is(t.val, value))
-        elif isinstance(found, ast.InsertStmt) and found.cols and found.selectStmt is not None:
+            yield from ((None, t.name) for t in given(found.targetList) if _is(t.val, value))
+        elif (
+            isinstance(found, ast.InsertStmt)
+            and found.cols
+            and isinstance(found.selectStmt, ast.SelectStmt)  # INSERT ... VALUES or SELECT
+        ):
             for row in found.selectStmt.valuesLists or ():
                 yield from ((None, c.name) for c, v in zip(found.cols, row, strict=False) if _is(v, value))
         elif (
@@ -83,6 +87,7 @@ def _pairs(node, value: str):
 def _typed(ctx: Context, node, type_name: str, cast: str | None, column: str | None) -> bool:
     if cast is not None:
         return cast == type_name
+    assert column is not None  # _pairs names the column wherever it names no cast
     tables = {table_name(n) for n in walk(node) if isinstance(n, ast.RangeVar)}
     for table in tables:
         known = ctx.schema.column(table, column)  # NeedHistory when linted alone and not known
@@ -99,8 +104,8 @@ def _defaults_to(column: ast.ColumnDef, value: str) -> bool:
 
 
 def _column(node) -> str | None:
-    if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
-        return node.fields[-1].sval
+    if isinstance(node, ast.ColumnRef) and isinstance(given(node.fields)[-1], ast.String):
+        return given(node.fields)[-1].sval
     return None
 
 

@@ -14,6 +14,7 @@ from safemigrate.review.sql import (
     DEFAULT_SCHEMA,
     Statement,
     TypeKey,
+    given,
     is_not_null_check,
     qualified,
     table_name,
@@ -94,24 +95,25 @@ class Schema:
             self._create(node)
         elif isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_TABLE:
             table = table_name(node.relation)
-            for cmd in node.cmds:
+            for cmd in given(node.cmds):
                 self._alter(table, cmd)
         elif isinstance(node, ast.IndexStmt) and node.idxname:
-            schema = node.relation.schemaname or DEFAULT_SCHEMA
-            columns = tuple(p.name for p in node.indexParams if p.name)
+            schema = given(node.relation).schemaname or DEFAULT_SCHEMA
+            columns = tuple(p.name for p in given(node.indexParams) if p.name)
             self.indexes[f"{schema}.{node.idxname}"] = columns
             self._index(table_name(node.relation), node.idxname, node.indexParams, unique=_plain_unique(node))
         elif isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX:
+            relation = given(node.relation)
             self.coverage.rename(
-                node.relation.schemaname or DEFAULT_SCHEMA, node.relation.relname, node.newname
+                relation.schemaname or DEFAULT_SCHEMA, given(relation.relname), given(node.newname)
             )
         elif isinstance(node, ast.RenameStmt) and node.relation is not None:
             self._rename(node)
         elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
-            for names in node.objects:
+            for names in given(node.objects):
                 self._forget(qualified(names))
         elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX:
-            for names in node.objects:
+            for names in given(node.objects):
                 schema, _, name = qualified(names).partition(".")
                 self.coverage.drop(schema, name)
 
@@ -121,33 +123,38 @@ class Schema:
         columns = self.tables.setdefault(table, {})
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
-                columns[element.colname] = _column(element)
+                columns[given(element.colname)] = _column(element)
                 self._column_constraints(table, element)
             elif isinstance(element, ast.Constraint):
                 self._constraint(table, element)
 
     def _alter(self, table: str, cmd: ast.AlterTableCmd) -> None:
         columns = self.tables.setdefault(table, {})
-        kind = cmd.subtype
+        kind, definition = cmd.subtype, cmd.def_
         if kind == At.AT_AddColumn:
-            columns[cmd.def_.colname] = _column(cmd.def_)
-            self._column_constraints(table, cmd.def_)
+            assert isinstance(definition, ast.ColumnDef)  # ADD COLUMN carries the column's definition
+            columns[given(definition.colname)] = _column(definition)
+            self._column_constraints(table, definition)
         elif kind == At.AT_DropColumn:
-            columns.pop(cmd.name, None)
-            self.coverage.drop_column(table, cmd.name)
+            columns.pop(given(cmd.name), None)
+            self.coverage.drop_column(table, given(cmd.name))
         elif kind == At.AT_AlterColumnType:
-            old = columns.get(cmd.name, Column(TypeKey("?")))
-            columns[cmd.name] = replace(old, type=type_key(cmd.def_.typeName), collation=collation(cmd.def_))
+            assert isinstance(definition, ast.ColumnDef)  # ALTER COLUMN ... TYPE: a definition of the type
+            old = columns.get(given(cmd.name), Column(TypeKey("?")))
+            columns[given(cmd.name)] = replace(
+                old, type=type_key(definition.typeName), collation=collation(definition)
+            )
         elif kind in (At.AT_SetNotNull, At.AT_DropNotNull):
-            old = columns.get(cmd.name, Column(TypeKey("?")))
-            columns[cmd.name] = replace(old, not_null=kind == At.AT_SetNotNull)
+            old = columns.get(given(cmd.name), Column(TypeKey("?")))
+            columns[given(cmd.name)] = replace(old, not_null=kind == At.AT_SetNotNull)
         elif kind == At.AT_AddConstraint:
-            self._constraint(table, cmd.def_)
+            assert isinstance(definition, ast.Constraint)  # ADD CONSTRAINT carries the constraint
+            self._constraint(table, definition)
         elif kind == At.AT_ValidateConstraint and (table, cmd.name) in self.checks:
-            self.checks[(table, cmd.name)].validated = True
+            self.checks[(table, given(cmd.name))].validated = True
         elif kind == At.AT_DropConstraint:
-            self.checks.pop((table, cmd.name), None)
-            self.coverage.drop(table.split(".")[0], cmd.name)
+            self.checks.pop((table, given(cmd.name)), None)
+            self.coverage.drop(table.split(".")[0], given(cmd.name))
 
     def _constraint(self, table: str, constraint: ast.Constraint) -> None:
         columns = self.tables.setdefault(table, {})
@@ -180,7 +187,9 @@ class Schema:
 
     def _index(self, table: str, name: str, params, *, unique: bool = False) -> None:
         covered = {p.name for p in params if p.name}
-        covered |= {n.fields[-1].sval for n in walk(params) if isinstance(n, ast.ColumnRef) and _named(n)}
+        covered |= {
+            given(n.fields)[-1].sval for n in walk(params) if isinstance(n, ast.ColumnRef) and _named(n)
+        }
         self.coverage.add(table, name, covered, unique=unique)
 
     def unique_keys(self, table: str) -> list[frozenset[str]]:
@@ -191,15 +200,15 @@ class Schema:
         return keys
 
     def _rename(self, node: ast.RenameStmt) -> None:
-        table = table_name(node.relation)
+        table, new = table_name(node.relation), given(node.newname)
         if node.renameType == ObjectType.OBJECT_COLUMN and node.subname in self.tables.get(table, {}):
-            self.tables[table][node.newname] = self.tables[table].pop(node.subname)
-            self.coverage.rename_column(table, node.subname, node.newname)
+            self.tables[table][new] = self.tables[table].pop(node.subname)
+            self.coverage.rename_column(table, node.subname, new)
         elif node.renameType == ObjectType.OBJECT_TABLE and table in self.tables:
-            self.tables[f"{table.split('.')[0]}.{node.newname}"] = self.tables.pop(table)
-            self.coverage.rename_table(table, f"{table.split('.')[0]}.{node.newname}")
+            self.tables[f"{table.split('.')[0]}.{new}"] = self.tables.pop(table)
+            self.coverage.rename_table(table, f"{table.split('.')[0]}.{new}")
         elif node.renameType == ObjectType.OBJECT_TABCONSTRAINT:
-            self.coverage.rename(table.split(".")[0], node.subname, node.newname)
+            self.coverage.rename(table.split(".")[0], given(node.subname), new)
 
     def _forget(self, table: str) -> None:
         self.tables.pop(table, None)
@@ -220,7 +229,7 @@ def _column(definition: ast.ColumnDef) -> Column:
 def collation(definition: ast.ColumnDef) -> str | None:
     """The collation a column definition names (COLLATE "C"), or None for its type's default."""
     clause = definition.collClause
-    names = [n.sval for n in clause.collname] if clause is not None else []
+    names = [n.sval for n in given(clause.collname)] if clause is not None else []
     if names[:1] == ["pg_catalog"]:
         names = names[1:]
     return ".".join(names) if names and names != ["default"] else None
@@ -232,4 +241,4 @@ def _plain_unique(node: ast.IndexStmt) -> bool:
 
 
 def _named(ref: ast.ColumnRef) -> bool:
-    return bool(ref.fields) and isinstance(ref.fields[-1], ast.String)
+    return isinstance(ref.fields[-1], ast.String) if ref.fields else False

@@ -23,12 +23,13 @@ one (move the plain steps after the helper, make them idempotent, or split the r
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from pglast import ast, parse_sql
 from pglast.enums.parsenodes import AlterTableType, ObjectType
 from pglast.parser import ParseError
 
-from safemigrate.review.sql import Statement, statements
+from safemigrate.review.sql import Statement, given, statements
 from safemigrate.safe.run import GUARDED
 
 # ALTER TABLE actions that succeed, and change nothing, when run a second time.
@@ -99,7 +100,11 @@ _CREATE_TYPE_BLOCK = re.compile(
 
 def _guarded_create_type(node: ast.DoStmt) -> bool:
     """Exactly the block safe.create_enum writes: one CREATE TYPE, a duplicate ignored."""
-    bodies = [a.arg.sval for a in node.args or () if isinstance(a, ast.DefElem) and a.defname == "as"]
+    bodies = [
+        given(a.arg.sval)
+        for a in node.args or ()
+        if isinstance(a, ast.DefElem) and a.defname == "as" and isinstance(a.arg, ast.String)
+    ]
     match = _CREATE_TYPE_BLOCK.fullmatch(bodies[0]) if len(bodies) == 1 else None
     if match is None:
         return False
@@ -137,7 +142,7 @@ def committed_early(steps: list[Statement]) -> list[Statement]:
     return early
 
 
-def concurrent_build(node) -> bool:
+def concurrent_build(node: ast.Node | None) -> TypeGuard[ast.IndexStmt]:
     """CREATE INDEX CONCURRENTLY. When it fails it leaves an INVALID index of its name behind: the next
     run then fails on it, or with IF NOT EXISTS skips it and keeps an index that is never used."""
     return isinstance(node, ast.IndexStmt) and bool(node.concurrent)
@@ -148,7 +153,7 @@ def _invalid_leftover_dropped_before(build: ast.IndexStmt, earlier: list[Stateme
         isinstance(s.node, ast.DropStmt)
         and s.node.missing_ok
         and s.node.removeType == ObjectType.OBJECT_INDEX
-        and any(names[-1].sval == build.idxname for names in s.node.objects)
+        and any(names[-1].sval == build.idxname for names in given(s.node.objects))
         for s in earlier
     )
 

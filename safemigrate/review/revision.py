@@ -13,7 +13,7 @@ from safemigrate.review.report import ERROR, WARNING, Finding, revision_message
 from safemigrate.review.rerunnable import committed_early, concurrent_build, one_line
 from safemigrate.review.rulebook import RULES
 from safemigrate.review.rules import Context, check
-from safemigrate.review.sql import Statement, statements, table_name
+from safemigrate.review.sql import Statement, given, statements, table_name
 
 GUARD = (
     "guard online-only code (reading rows, get_bind()) with `if not op.get_context().as_sql:` so that "
@@ -219,7 +219,7 @@ def _needs_undo(statement: Statement) -> bool:
     if node is None or isinstance(node, _NO_UNDO):
         return False
     if isinstance(node, ast.AlterTableStmt):
-        return any(cmd.subtype != AlterTableType.AT_ValidateConstraint for cmd in node.cmds)
+        return any(cmd.subtype != AlterTableType.AT_ValidateConstraint for cmd in given(node.cmds))
     return True
 
 

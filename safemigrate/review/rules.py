@@ -4,13 +4,16 @@ exact statement. ALTER TABLE's subcommands are in alter_table.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 
 from safemigrate.review import enum_values
 from safemigrate.review.alter_table import alter_table
 from safemigrate.review.context import EXPAND_CONTRACT, SAFE, Context
-from safemigrate.review.sql import Statement, bounded, display, option_names, qualified, table_name
+from safemigrate.review.sql import Statement, bounded, display, given, option_names, qualified, table_name
 
 _BLOCKING_LOCK_MODES = {5: "SHARE", 6: "SHARE ROW EXCLUSIVE", 7: "EXCLUSIVE", 8: "ACCESS EXCLUSIVE"}
 __all__ = ["Context", "check"]
@@ -37,7 +40,7 @@ def check(statement: Statement, ctx: Context) -> None:
     if handler is not None:
         handler(node, statement, ctx)
     if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
-        target = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel
+        target = node.relation if isinstance(node, ast.CreateStmt) else given(node.into).rel
         ctx.created.add(table_name(target))
     ctx.schema.apply(statement)
 
@@ -113,7 +116,7 @@ def _index(node: ast.IndexStmt, statement: Statement, ctx: Context) -> None:
     if node.concurrent and statement.in_transaction:
         _in_transaction("CREATE INDEX CONCURRENTLY", statement, ctx)
     elif not node.concurrent and ctx.existing(table):
-        name, cols = display(table), ", ".join(p.name or "<expression>" for p in node.indexParams)
+        name, cols = display(table), ", ".join(p.name or "<expression>" for p in given(node.indexParams))
         unique = ", unique=True" if node.unique else ""
         ctx.report(
             "require-concurrent-index-creation",
@@ -128,7 +131,7 @@ def _drop(node: ast.DropStmt, statement: Statement, ctx: Context) -> None:
         _in_transaction("DROP INDEX CONCURRENTLY", statement, ctx)
     if node.removeType != ObjectType.OBJECT_TABLE:
         return
-    for names in node.objects:
+    for names in given(node.objects):
         table = qualified(names)
         if ctx.existing(table):
             ctx.report(
@@ -163,7 +166,7 @@ def _rename(node: ast.RenameStmt, statement: Statement, ctx: Context) -> None:
 
 
 def _truncate(node: ast.TruncateStmt, statement: Statement, ctx: Context) -> None:
-    for relation in node.relations:
+    for relation in given(node.relations):
         if ctx.existing(table_name(relation)):
             ctx.report(
                 "ban-truncate",
@@ -201,8 +204,8 @@ def _data_change(node, statement: Statement, ctx: Context) -> None:
 
 
 def _lock(node: ast.LockStmt, statement: Statement, ctx: Context) -> None:
-    mode = _BLOCKING_LOCK_MODES.get(node.mode)
-    tables = [table_name(r) for r in node.relations if ctx.existing(table_name(r))]
+    mode = _BLOCKING_LOCK_MODES.get(given(node.mode))
+    tables = [table_name(r) for r in given(node.relations) if ctx.existing(table_name(r))]
     if mode and tables:
         ctx.report(
             "lock-table",
@@ -303,7 +306,8 @@ def _in_transaction(what: str, statement: Statement, ctx: Context) -> None:
     )
 
 
-_HANDLERS = {
+# Each handler takes the node class it is registered for (Any: a Callable type cannot say so).
+_HANDLERS: dict[type[ast.Node], Callable[[Any, Statement, Context], None]] = {
     ast.AlterTableStmt: alter_table,
     ast.IndexStmt: _index,
     ast.DropStmt: _drop,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pglast import ast, parse_sql
 from pglast.enums import TransactionStmtKind
@@ -94,9 +95,20 @@ def _is_version_table(node: ast.Node) -> bool:
     return isinstance(relation, ast.RangeVar) and relation.relname == "alembic_version"
 
 
+_T = TypeVar("_T")
+
+
+def given(value: _T | None) -> _T:
+    """A node field pglast types as optional (its stubs type every field so) that PostgreSQL's grammar
+    always fills for the statement at hand, e.g. the column ALTER TABLE ... DROP COLUMN names."""
+    assert value is not None, "PostgreSQL's parser fills this field for this statement"
+    return value
+
+
 # -- names -------------------------------------------------------------------------------------
-def table_name(relation: ast.RangeVar) -> str:
+def table_name(relation: ast.RangeVar | None) -> str:
     """schema.table, with the schema PostgreSQL would use (public, on the default search_path)."""
+    relation = given(relation)  # every statement this is called on names its table
     return f"{relation.schemaname or DEFAULT_SCHEMA}.{relation.relname}"
 
 
@@ -111,7 +123,7 @@ def display(name: str) -> str:
 
 
 def option_names(options) -> set[str]:
-    return {o.defname for o in options or () if isinstance(o, ast.DefElem)}
+    return {o.defname for o in options or () if isinstance(o, ast.DefElem) and o.defname is not None}
 
 
 # -- types -------------------------------------------------------------------------------------
@@ -139,13 +151,16 @@ _SPELLED = {
 }
 
 
-def type_key(type_name: ast.TypeName) -> TypeKey:
-    names = [n.sval for n in type_name.names]
+def type_key(type_name: ast.TypeName | None) -> TypeKey:
+    type_name = given(type_name)  # every column definition and ALTER ... TYPE names its type
+    names = [n.sval for n in given(type_name.names)]
     if names[0] == "pg_catalog":
         names = names[1:]
     name = _ALIASES.get(".".join(names), ".".join(names))
     mods = tuple(
-        m.val.ival for m in type_name.typmods or () if isinstance(m, ast.A_Const) and hasattr(m.val, "ival")
+        given(m.val.ival)
+        for m in type_name.typmods or ()
+        if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer)
     )
     return TypeKey(name, mods, bool(type_name.arrayBounds))
 
@@ -217,8 +232,8 @@ VOLATILE_FUNCTIONS = {
 def volatile_call(node) -> str | None:
     """The first volatile function called in an expression (its value differs row by row)."""
     for found in walk(node):
-        if isinstance(found, ast.FuncCall) and found.funcname[-1].sval in VOLATILE_FUNCTIONS:
-            return found.funcname[-1].sval
+        if isinstance(found, ast.FuncCall) and given(found.funcname)[-1].sval in VOLATILE_FUNCTIONS:
+            return given(found.funcname)[-1].sval
     return None
 
 
@@ -238,15 +253,15 @@ def is_not_null_check(expr) -> str | None:
         isinstance(expr, ast.NullTest)
         and expr.nulltesttype == 1  # IS_NOT_NULL
         and isinstance(expr.arg, ast.ColumnRef)
-        and isinstance(expr.arg.fields[-1], ast.String)
+        and isinstance(given(expr.arg.fields)[-1], ast.String)
     ):
-        return expr.arg.fields[-1].sval
+        return given(expr.arg.fields)[-1].sval
     return None
 
 
 def conjuncts(expr) -> list:
     if isinstance(expr, ast.BoolExpr) and expr.boolop == 0:  # AND
-        return [part for arg in expr.args for part in conjuncts(arg)]
+        return [part for arg in given(expr.args) for part in conjuncts(arg)]
     return [expr]
 
 
