@@ -12,28 +12,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import overload
 
 import sqlalchemy as sa
 from alembic.autogenerate import render as _render
 from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops as alembic_ops
-from alembic.runtime.migration import MigrationStep
+from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
 
 
 # -- the revision graph ---------------------------------------------------------------------------
-def upgrade_steps(scripts: ScriptDirectory, destination: str, current) -> list[MigrationStep]:
+def upgrade_steps(
+    scripts: ScriptDirectory, destination: str | tuple[str, ...], current
+) -> list[RevisionStep]:
     """The steps from `current` up to `destination`, as `command.upgrade` walks them.
 
     `ScriptDirectory._upgrade_revs` is what `command.upgrade` hands to EnvironmentContext; the
     public `iterate_revisions` yields Scripts, not the MigrationSteps a run needs.
     """
-    return scripts._upgrade_revs(destination, current)
+    # Alembic annotates `destination` as str; it goes to iterate_revisions, which takes a tuple of heads.
+    return scripts._upgrade_revs(destination, current)  # type: ignore[arg-type]
 
 
-def downgrade_steps(scripts: ScriptDirectory, destination: str, current) -> list[MigrationStep]:
+def downgrade_steps(
+    scripts: ScriptDirectory, destination: str | tuple[str, ...], current
+) -> list[RevisionStep]:
     """The steps from `current` down to `destination` (`command.downgrade`'s walk); see upgrade_steps."""
-    return scripts._downgrade_revs(destination, current)
+    return scripts._downgrade_revs(destination, current)  # type: ignore[arg-type]  # as in upgrade_steps
 
 
 def all_down_revisions(script: Script) -> tuple[str, ...]:
@@ -77,7 +83,11 @@ def proxy_restored(proxy_module: ModuleType) -> Iterator[None]:
 
 
 # -- autogenerate's operations --------------------------------------------------------------------
-def reverse_of(op: alembic_ops.MigrateOperation):
+@overload
+def reverse_of(op: alembic_ops.DropTableOp) -> alembic_ops.CreateTableOp | None: ...
+@overload
+def reverse_of(op: alembic_ops.DropConstraintOp) -> alembic_ops.AddConstraintOp | None: ...
+def reverse_of(op):
     """The operation autogenerate built `op` as the undo of (a DropTableOp's CreateTableOp with its
     columns, a DropConstraintOp's CreateForeignKeyOp with its referent), or None.
 

@@ -52,7 +52,7 @@ class Rendered:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def render(scripts: ScriptDirectory, direction: str, start, destination: str) -> Rendered:
+def render(scripts: ScriptDirectory, direction: str, start, destination: str | tuple[str, ...]) -> Rendered:
     """Render `direction` from `start` (None: base) to `destination`, every step sliced out."""
     rendered = Rendered()
     step_fn = upgrade_steps if direction == "upgrade" else downgrade_steps

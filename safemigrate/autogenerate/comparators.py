@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 import sqlalchemy as sa
+from alembic.operations.ops import MigrateOperation
 from alembic.runtime.plugins import Plugin
 from alembic.util import DispatchPriority, PriorityDispatchResult
 
@@ -30,7 +31,7 @@ def compare_enum_values(autogen_context, upgrade_ops, schemas) -> PriorityDispat
         return PriorityDispatchResult.CONTINUE
     in_database = database_enums(autogen_context.connection)
     default_schema = autogen_context.dialect.default_schema_name
-    found = []
+    found: list[MigrateOperation] = []
     for (schema, name), values in model_enums(autogen_context.metadata, default_schema).items():
         existing = in_database.get((schema, name))
         if existing is None:

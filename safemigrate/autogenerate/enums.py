@@ -22,18 +22,24 @@ def enum_type(type_: sa.types.TypeEngine) -> sa.Enum | None:
     return None
 
 
+def name_of(enum: sa.Enum) -> str:
+    """The name of an enum enum_type() found (SQLAlchemy types it optional; enum_type() finds named ones)."""
+    assert enum.name is not None, "enum_type() finds named enums only"
+    return enum.name
+
+
 EnumKey = tuple[str | None, str]  # (schema, None for the default one; type name)
 
 
 def model_enums(metadata: sa.MetaData, default_schema: str | None) -> dict[EnumKey, list[str]]:
     """Every named enum the models use: (schema, name) -> values, in declaration order."""
-    found = {}
+    found: dict[EnumKey, list[str]] = {}
     for table in metadata.tables.values():
         for column in table.columns:
             enum = enum_type(column.type)
             if enum is not None:
                 schema = None if enum.schema == default_schema else enum.schema
-                found.setdefault((schema, enum.name), list(enum.enums))
+                found.setdefault((schema, name_of(enum)), list(enum.enums))
     return found
 
 
@@ -90,7 +96,8 @@ def same_enum_type(context, inspected_column, metadata_column, inspected_type, m
 
 def _type_name(connection: Connection, enum: sa.Enum) -> str:
     quote = connection.dialect.identifier_preparer.quote
-    return f"{quote(enum.schema)}.{quote(enum.name)}" if enum.schema else quote(enum.name)
+    name = quote(name_of(enum))
+    return f"{quote(enum.schema)}.{name}" if enum.schema else name
 
 
 def create_each_type_once(container, seen: set[EnumKey] | None = None) -> None:

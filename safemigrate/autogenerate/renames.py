@@ -11,8 +11,11 @@ A --rename that matches no drop and add of the same shape is refused in one line
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import sqlalchemy as sa
 from alembic.operations import ops as alembic_ops
+from sqlalchemy.schema import ColumnCollectionConstraint
 
 from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
@@ -98,28 +101,33 @@ def _follow_references(upgrade_ops, old: str, new: str) -> None:
     for table_ops in [o for o in upgrade_ops.ops if isinstance(o, alembic_ops.ModifyTableOps)]:
         for drop in [o for o in table_ops.ops if _drops_foreign_key_to(o, old)]:
             before = reverse_of(drop)
+            assert isinstance(before, alembic_ops.CreateForeignKeyOp)  # what _drops_foreign_key_to found
             create = next((o for o in table_ops.ops if _same_foreign_key(o, before, new)), None)
             if create is None:
                 continue
+            old_name, new_name = drop.constraint_name, create.constraint_name
+            assert isinstance(old_name, str) and isinstance(new_name, str)  # the naming convention's
             table_ops.ops.remove(create)
             position = table_ops.ops.index(drop)
-            rename = ops.RenameConstraint(table_ops.table_name, drop.constraint_name, create.constraint_name)
+            rename = ops.RenameConstraint(table_ops.table_name, old_name, new_name)
             table_ops.ops[position : position + 1] = [rename] if rename.old_name != rename.new_name else []
     upgrade_ops.ops[:] = [
         o for o in upgrade_ops.ops if not (isinstance(o, alembic_ops.ModifyTableOps) and not o.ops)
     ]
 
 
-def _drops_foreign_key_to(op, table: str) -> bool:
+def _drops_foreign_key_to(op, table: str) -> TypeGuard[alembic_ops.DropConstraintOp]:
+    before = reverse_of(op) if isinstance(op, alembic_ops.DropConstraintOp) else None
     return (
-        isinstance(op, alembic_ops.DropConstraintOp)
-        and isinstance(reverse_of(op), alembic_ops.CreateForeignKeyOp)
-        and reverse_of(op).referent_table == table
-        and reverse_of(op).kw.get("referent_schema") is None
+        isinstance(before, alembic_ops.CreateForeignKeyOp)
+        and before.referent_table == table
+        and before.kw.get("referent_schema") is None
     )
 
 
-def _same_foreign_key(op, before: alembic_ops.CreateForeignKeyOp, table: str) -> bool:
+def _same_foreign_key(
+    op, before: alembic_ops.CreateForeignKeyOp, table: str
+) -> TypeGuard[alembic_ops.CreateForeignKeyOp]:
     return (
         isinstance(op, alembic_ops.CreateForeignKeyOp)
         and op.referent_table == table
@@ -130,7 +138,7 @@ def _same_foreign_key(op, before: alembic_ops.CreateForeignKeyOp, table: str) ->
     )
 
 
-def _take_index_ops(upgrade_ops, old: str, new: str) -> dict[tuple[str, ...], str]:
+def _take_index_ops(upgrade_ops, old: str, new: str) -> dict[tuple[str, ...], str | None]:
     """Remove the index ops of the old and the new table (the indexes come along with the table and
     are renamed); return the new table's wanted index names by columns."""
     wanted = {}
@@ -141,7 +149,9 @@ def _take_index_ops(upgrade_ops, old: str, new: str) -> dict[tuple[str, ...], st
         kept = []
         for op in container.ops:
             if isinstance(op, alembic_ops.CreateIndexOp) and op.table_name == new:
-                wanted[tuple(c if isinstance(c, str) else c.name for c in op.columns)] = op.index_name
+                # An expression index (text) is keyed by its SQL: reflection names no column for it.
+                columns = (c.name if isinstance(c, sa.ColumnElement) else str(c) for c in op.columns)
+                wanted[tuple(columns)] = op.index_name
             elif not (isinstance(op, alembic_ops.DropIndexOp) and op.table_name == old):
                 kept.append(op)
         container.ops[:] = kept
@@ -151,16 +161,18 @@ def _take_index_ops(upgrade_ops, old: str, new: str) -> dict[tuple[str, ...], st
     return wanted
 
 
-def _follow_names(old: str, new_table: sa.Table, wanted_indexes: dict, connection) -> list:
+def _follow_names(old: str, new_table: sa.Table, wanted_indexes: dict, connection) -> list[ops.SafeOp]:
     """Renames of the old table's indexes and constraints to the names the models give them."""
     inspector = sa.inspect(connection)
-    renames = []
+    renames: list[ops.SafeOp] = []
     for index in inspector.get_indexes(old):
         new_name = wanted_indexes.get(tuple(index["column_names"]))
         if new_name and new_name != index["name"]:
             renames.append(ops.RenameIndex(index["name"], new_name))
     wanted = {}
     for constraint in new_table.constraints:
+        if not isinstance(constraint, ColumnCollectionConstraint):
+            continue  # (a table's constraints all are: Constraint is their abstract base)
         kind = type(constraint).__name__
         wanted[(kind, tuple(c.name for c in constraint.columns))] = constraint.name
     reflected = [("PrimaryKeyConstraint", inspector.get_pk_constraint(old))]

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from safemigrate.autogenerate import ops
 from safemigrate.autogenerate.answers import Answers, AutogenerateRefused
-from safemigrate.autogenerate.enums import create_each_type_once, enum_type, located
+from safemigrate.autogenerate.enums import create_each_type_once, enum_type, located, name_of
 from safemigrate.autogenerate.idempotent import make_rerunnable
 from safemigrate.autogenerate.questioner import backfill_value
 from safemigrate.autogenerate.renames import keep_equal_indexes_and_constraints, resolve_renames
@@ -77,7 +77,7 @@ def create_table(context, revision, op):
     CREATE TYPE (from the table) fails when another table already uses the type, and a downgrade's
     drop_table would leave the type behind for the next upgrade to trip on."""
     created = [
-        ops.CreateEnum(enum.name, list(enum.enums), enum.schema) for enum in _own_enum_types(op.columns)
+        ops.CreateEnum(name_of(enum), list(enum.enums), enum.schema) for enum in _own_enum_types(op.columns)
     ]
     if op.schema and not _schema_exists(context.connection, op.schema):
         created.insert(0, ops.CreateSchema(op.schema))
@@ -99,7 +99,7 @@ def drop_table(context, revision, op):
     created = reverse_of(op)
     columns = created.columns if created is not None else []
     own = _own_enum_types(columns, context.connection)
-    dropped = [ops.DropEnumIfUnused(enum.name, list(enum.enums), enum.schema) for enum in own]
+    dropped = [ops.DropEnumIfUnused(name_of(enum), list(enum.enums), enum.schema) for enum in own]
     return [op, *dropped]
 
 
@@ -107,13 +107,13 @@ def _own_enum_types(columns: list, reflected_from=None) -> list[sa.Enum]:
     """The named enums of a table op's `columns` (each once). Their columns are replaced, in the list,
     by copies whose type does not create itself; the models' own columns are left as they are.
     Columns reflected from the connection `reflected_from` get the schema their type is really in."""
-    found = {}
+    found: dict[tuple[str | None, str], sa.Enum] = {}
     for position, column in enumerate(columns):
         enum = enum_type(column.type) if isinstance(column, sa.Column) else None
         if enum is not None:
             schema = located(reflected_from, enum)
             copy_type = postgresql.ENUM(*enum.enums, name=enum.name, schema=schema, create_type=False)
-            found.setdefault((schema, enum.name), copy_type)
+            found.setdefault((schema, name_of(enum)), copy_type)
             columns[position] = copy = copy_column(column)
             copy.type = copy_type
     return list(found.values())
@@ -231,7 +231,7 @@ def add_column(context, revision, op):
     column, result = op.column, [op]
     enum = enum_type(column.type)
     if enum is not None:
-        result.insert(0, ops.CreateEnum(enum.name, list(enum.enums), enum.schema))
+        result.insert(0, ops.CreateEnum(name_of(enum), list(enum.enums), enum.schema))
     if not column.nullable and column.server_default is None and not column.primary_key:
         backfill = backfill_value(op.table_name, column, _answers(context), context.connection)
         if backfill is not None:
@@ -305,5 +305,5 @@ def _drop_enum_types_with_their_last_column(upgrade_ops, connection) -> None:
                         position = table_ops.ops.index(op) + 1
                         schema = located(connection, enum)
                         table_ops.ops.insert(
-                            position, ops.DropEnumIfUnused(enum.name, list(enum.enums), schema)
+                            position, ops.DropEnumIfUnused(name_of(enum), list(enum.enums), schema)
                         )

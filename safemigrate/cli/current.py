@@ -17,19 +17,28 @@ from safemigrate.cli import host
 from safemigrate.state import current_heads
 
 
+class _AheadAware(click.Command):
+    """`current` wrapped: marked as this module's, and keeping the command it wraps."""
+
+    ahead_aware: object
+    unwrapped: click.Command
+
+
 def wrap_current(db_group: click.Group) -> None:
     original = db_group.commands["current"]
     if getattr(original, "ahead_aware", None) is wrap_current:
         return  # the group is global: every create_app() registers again
     original = getattr(original, "unwrapped", original)
+    callback = original.callback
+    assert callback is not None  # Flask-Migrate's `current` is a command with a function
 
     @with_appcontext
     def current(**kwargs):
         if _said_ahead(kwargs.get("directory")):
             return None
-        return click.get_current_context().invoke(original.callback, **kwargs)
+        return click.get_current_context().invoke(callback, **kwargs)
 
-    wrapped = click.Command(
+    wrapped = _AheadAware(
         "current",
         params=original.params,
         callback=current,

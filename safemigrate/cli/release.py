@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import overload
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -49,6 +50,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"run_migration: error: {message} (see --help)\n")
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

@@ -51,6 +51,13 @@ def squash_command(revision_range: str, message: str, directory: str | None):
     )
 
 
+class _Guarded(click.Command):
+    """`upgrade` guarded: marked as this module's, and keeping the command it wraps."""
+
+    squash_guard: object
+    unguarded: click.Command
+
+
 def guard_upgrade(db_group: click.Group) -> None:
     """Replace Flask-Migrate's `upgrade` by the same command that first refuses a database part-way
     through a squashed range (safemigrate/squash/guard.py)."""
@@ -60,14 +67,16 @@ def guard_upgrade(db_group: click.Group) -> None:
     # Guarded by an earlier import of this module (a copy of the project imported afresh): wrap the
     # original once more, so the guard is this module's code.
     original = getattr(original, "unguarded", original)
+    callback = original.callback
+    assert callback is not None  # Flask-Migrate's `upgrade` is a command with a function
 
     @with_appcontext
     def upgrade(**kwargs):
         if not kwargs.get("sql"):
             _refuse_squashed_range(kwargs.get("directory"))
-        return click.get_current_context().invoke(original.callback, **kwargs)
+        return click.get_current_context().invoke(callback, **kwargs)
 
-    guarded = click.Command(
+    guarded = _Guarded(
         "upgrade",
         params=original.params,
         callback=upgrade,

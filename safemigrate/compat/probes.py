@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper
 
 from safemigrate.compat.values import NoValue, value_for
 from safemigrate.errors import error_summary
@@ -113,8 +113,15 @@ def _in_dependency_order(classes: Iterable[type]) -> list[type]:
     classes = list(classes)
     if not classes:
         return []
-    ranked = {table: n for n, table in enumerate(classes[0].metadata.sorted_tables)}
-    return sorted(classes, key=lambda cls: ranked.get(cls.__mapper__.local_table, len(ranked)))
+    ranked = {table: n for n, table in enumerate(_table(classes[0]).metadata.sorted_tables)}
+    return sorted(classes, key=lambda cls: ranked.get(_table(cls), len(ranked)))
+
+
+def _table(cls: type) -> sa.Table:
+    """The table a class maps (its __mapper__.local_table; the mapper types it as any FROM clause)."""
+    table = class_mapper(cls).local_table
+    assert isinstance(table, sa.Table)  # the previous release's models are declarative: each maps a table
+    return table
 
 
 def _probe_class(session: Session, cls: type, made: dict[str, Any]) -> list[Failure]:
@@ -139,7 +146,7 @@ def _probe_class(session: Session, cls: type, made: dict[str, Any]) -> list[Fail
         "insert (the columns it must set)", lambda: _insert(session, cls, required, 1, False, made)
     )
     if instance is not _FAILED:
-        made.setdefault(cls.__mapper__.local_table.name, instance)
+        made.setdefault(_table(cls).name, instance)
         step("read back what it wrote", lambda: _read_back(session, instance, required, 1, False))
     every = _columns(cls, required_only=False)
     full = step("insert (every column at its limit)", lambda: _insert(session, cls, every, 2, True, made))
@@ -159,7 +166,7 @@ def _columns(cls: type, *, required_only: bool) -> list[sa.Column]:
     """The columns the old code sets on insert: without a default of its own or of the database's,
     and not a generated key; with `required_only`, only the NOT NULL ones (what every insert sets)."""
     found = []
-    for column in cls.__mapper__.columns:
+    for column in class_mapper(cls).columns:
         if not isinstance(column, sa.Column) or column.computed is not None or column.identity is not None:
             continue
         if (

@@ -39,7 +39,8 @@ def normalise_sql(sql: str) -> str:
         tokens = pg_parser.scan(sql)
     except pg_parser.ParseError:
         return " ".join(sql.split())  # an unterminated literal: whitespace-only normalisation
-    statements, current = [], []
+    statements: list[list[str]] = []
+    current: list[str] = []
     for token in tokens:
         if token.name in ("SQL_COMMENT", "C_COMMENT"):
             continue
@@ -110,7 +111,7 @@ class RenderedRevision:
 
 def render_upgrades(
     scripts: ScriptDirectory,
-    destination: str = "heads",
+    destination: str | tuple[str, ...] = "heads",  # a tuple: the heads a database is at
     starting_rev: str | tuple | None = None,
     column_types: ColumnTypes | None = None,
 ) -> dict[str, RenderedRevision]:
@@ -128,7 +129,9 @@ def render_upgrades(
         migration_log.disabled = was_disabled
 
 
-def _render(scripts: ScriptDirectory, destination: str, starting_rev, column_types=None) -> dict:
+def _render(
+    scripts: ScriptDirectory, destination: str | tuple[str, ...], starting_rev, column_types=None
+) -> dict:
     """The one-pass offline renderer (safemigrate/offline.py), checksummed and judged."""
     rendered = render(scripts, "upgrade", starting_rev, destination)
     types = TypesThrough(column_types)

@@ -111,6 +111,7 @@ def repair(connection: Connection, findings: list[Finding], reason: str) -> list
     repaired = []
     for finding in findings:
         if finding.kind == "changed":
+            assert finding.current is not None  # a changed revision's file is there: its checksum
             ledger.record(
                 connection,
                 finding.revision,

@@ -13,6 +13,7 @@ import re
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 _READ_ONLY = re.compile(r"^\s*(SELECT|SHOW|SET|RESET|BEGIN|COMMIT|ROLLBACK)\b", re.IGNORECASE)
 
@@ -42,7 +43,7 @@ class StatementJournal:
     """Records the changes of the revision being applied on one connection."""
 
     def __init__(self, engine: Engine):
-        self.target = None
+        self.target: DBAPIConnection | None = None  # the connection of the revision being applied
         self.revision: str | None = None
         self.committed: list[str] = []
         self.pending: list[str] = []

@@ -18,6 +18,7 @@ import select
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 import sqlalchemy as sa
@@ -131,15 +132,20 @@ class MigrationLock:
         self.connection = connect(self.engine, deadline, self.wait, self.sleep)
         return self.connection
 
+    @property
+    def _session(self) -> Connection:
+        assert self.connection is not None, "the lock's session is used between open() and close()"
+        return self.connection
+
     def acquire(self, deadline: float) -> None:
         """Poll pg_try_advisory_lock until `deadline`; a lost session is re-opened within it."""
         announced = False
         while True:
             try:
-                got = self.connection.execute(
+                got = self._session.execute(
                     sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
                 ).scalar_one()
-                self.connection.commit()
+                self._session.commit()
             except DBAPIError as exc:
                 if not is_connection_lost(exc):
                     role = self.engine.url.username
@@ -179,8 +185,9 @@ class MigrationLock:
         self._watcher.start()
 
     def _watch(self) -> None:
-        # The raw DBAPI connection: this thread is the only user of the lock session from now on.
-        dbapi_connection = self.connection.connection.dbapi_connection
+        # The raw DBAPI connection: this thread is the only user of the lock session from now on. It is
+        # psycopg2's: fileno(), a cursor as a context manager are beyond SQLAlchemy's DBAPI protocol.
+        dbapi_connection: Any = self._session.connection.dbapi_connection
         while not self._stopping.is_set():
             with contextlib.suppress(OSError, ValueError):
                 select.select([dbapi_connection.fileno(), self._wake[0]], [], [], 1.0)
@@ -206,8 +213,8 @@ class MigrationLock:
                 raise LockLost(_lost(before, f"its session ended ({self.lost or 'watcher stopped'})"))
             return
         try:
-            held = self.connection.execute(_HELD).scalar_one()
-            self.connection.commit()  # an open transaction would hold back CREATE INDEX CONCURRENTLY
+            held = self._session.execute(_HELD).scalar_one()
+            self._session.commit()  # an open transaction would hold back CREATE INDEX CONCURRENTLY
         except DBAPIError as exc:
             raise LockLost(_lost(before, f"its session ended ({error_summary(exc)})")) from None
         if not held:
@@ -219,7 +226,7 @@ class MigrationLock:
         self._stopping.set()
         os.write(self._wake[1], b"x")
         self._watcher.join(timeout=1.0)  # at most one short query away
-        dbapi_connection = self.connection.connection.dbapi_connection
+        dbapi_connection: Any = self._session.connection.dbapi_connection  # psycopg2's: cancel()
         while self._watcher.is_alive():  # that query is stuck (a dead network): cancel it
             with contextlib.suppress(psycopg2.Error):
                 dbapi_connection.cancel()
@@ -230,8 +237,8 @@ class MigrationLock:
 
     def _discard(self) -> None:
         with contextlib.suppress(DBAPIError):
-            self.connection.invalidate()
-            self.connection.close()
+            self._session.invalidate()
+            self._session.close()
         self.connection = None
 
     def close(self) -> None:

@@ -191,8 +191,7 @@ class ReleaseRunner:
         """Refuse a transaction pooler (nothing touched yet), then wait for the migration lock.
 
         `connection` is the migration session; the lock has a session of its own."""
-        self.lock.open(deadline)
-        refuse_transaction_pooler(self.lock.connection, connection)
+        refuse_transaction_pooler(self.lock.open(deadline), connection)
         self.lock.acquire(time.monotonic() + self.settings.wait)
 
     def configure_session(self, connection: Connection) -> None:

@@ -175,7 +175,8 @@ def _sql_reason(arg: ast.expr) -> str | None:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return _statement_reason(arg.value)
     if isinstance(arg, ast.JoinedStr):
-        head = "".join(v.value for v in arg.values if isinstance(v, ast.Constant)).lstrip().split(None, 1)
+        parts = [v.value for v in arg.values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+        head = "".join(parts).lstrip().split(None, 1)
         keyword = head[0].upper() if head else ""
         if keyword in ("INSERT", "MERGE", "COPY", "WITH"):
             return f"an f-string {keyword} statement"
