@@ -119,12 +119,13 @@ bench: install db ## Every benchmark (bench/run_all.py; tens of minutes); rewrit
 	$(BIN)/python -m compileall -q app bench devdb migrations safemigrate config.py wsgi.py run_migration.py >/dev/null
 	$(BIN)/python -m bench.run_all
 
-lint: install ## Ruff (lint, formatting) and import-linter (the contracts in pyproject.toml)
+lint: install ## Ruff (lint, formatting), import-linter (the contracts in pyproject.toml), mypy on safemigrate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 clean: ## Stop the dev database and remove .venv and caches (keeps instance/ data)
 	-test -x $(FLASK) && $(FLASK) devdb stop
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

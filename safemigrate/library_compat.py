@@ -20,11 +20,12 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations import ops as alembic_ops
 from alembic.runtime.migration import RevisionStep
 from alembic.script import Script, ScriptDirectory
+from sqlalchemy.sql.base import _DialectArgView
 
 
 # -- the revision graph ---------------------------------------------------------------------------
 def upgrade_steps(
-    scripts: ScriptDirectory, destination: str | tuple[str, ...], current
+    scripts: ScriptDirectory, destination: str | tuple[str, ...], current: str | tuple[str, ...] | None
 ) -> list[RevisionStep]:
     """The steps from `current` up to `destination`, as `command.upgrade` walks them.
 
@@ -36,7 +37,7 @@ def upgrade_steps(
 
 
 def downgrade_steps(
-    scripts: ScriptDirectory, destination: str | tuple[str, ...], current
+    scripts: ScriptDirectory, destination: str | tuple[str, ...], current: str | tuple[str, ...] | None
 ) -> list[RevisionStep]:
     """The steps from `current` down to `destination` (`command.downgrade`'s walk); see upgrade_steps."""
     return scripts._downgrade_revs(destination, current)  # type: ignore[arg-type]  # as in upgrade_steps
@@ -87,7 +88,9 @@ def proxy_restored(proxy_module: ModuleType) -> Iterator[None]:
 def reverse_of(op: alembic_ops.DropTableOp) -> alembic_ops.CreateTableOp | None: ...
 @overload
 def reverse_of(op: alembic_ops.DropConstraintOp) -> alembic_ops.AddConstraintOp | None: ...
-def reverse_of(op):
+def reverse_of(
+    op: alembic_ops.DropTableOp | alembic_ops.DropConstraintOp,
+) -> alembic_ops.CreateTableOp | alembic_ops.AddConstraintOp | None:
     """The operation autogenerate built `op` as the undo of (a DropTableOp's CreateTableOp with its
     columns, a DropConstraintOp's CreateForeignKeyOp with its referent), or None.
 
@@ -111,7 +114,7 @@ def render_index_expressions(index: sa.Index, context: AutogenContext) -> list[s
     return _render._get_index_rendered_expressions(index, context)
 
 
-def render_dialect_kwargs(context: AutogenContext, dialect_kwargs) -> list[str]:
+def render_dialect_kwargs(context: AutogenContext, dialect_kwargs: _DialectArgView) -> list[str]:
     """Dialect options (`postgresql_where=sa.text(...)`, ...) as autogenerate renders them."""
     return _render._render_dialect_kwargs_items(context, dialect_kwargs)
 

@@ -19,6 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alembic.runtime.migration import RevisionStep
 from alembic.script import ScriptDirectory
 
 from safemigrate.errors import SourceError, source_origin
@@ -52,7 +53,12 @@ class Rendered:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def render(scripts: ScriptDirectory, direction: str, start, destination: str | tuple[str, ...]) -> Rendered:
+def render(
+    scripts: ScriptDirectory,
+    direction: str,
+    start: str | tuple[str, ...] | None,
+    destination: str | tuple[str, ...],
+) -> Rendered:
     """Render `direction` from `start` (None: base) to `destination`, every step sliced out."""
     rendered = Rendered()
     step_fn = upgrade_steps if direction == "upgrade" else downgrade_steps
@@ -95,7 +101,12 @@ def render(scripts: ScriptDirectory, direction: str, start, destination: str | t
 
 
 def _render_into(
-    buffer: io.StringIO, scripts: ScriptDirectory, url: str, direction, start, destination
+    buffer: io.StringIO,
+    scripts: ScriptDirectory,
+    url: str,
+    direction: str,
+    start: str | tuple[str, ...] | None,
+    destination: str | tuple[str, ...],
 ) -> None:
     config = alembic_config(url=url, directory=Path(scripts.dir))
     config.output_buffer = buffer
@@ -109,7 +120,7 @@ def _raised_in_a_revision(exc: BaseException, scripts: ScriptDirectory) -> bool:
     )
 
 
-def _below(step) -> str:
+def _below(step: RevisionStep) -> str:
     down = step.revision.down_revision
     return down if isinstance(down, str) else "base"
 

@@ -19,7 +19,7 @@ from safemigrate.errors import SafeMigrateError, error_summary
 ScratchServer = Callable[[], AbstractContextManager[URL]]
 
 
-def admin_connect(url: URL):
+def admin_connect(url: URL) -> psycopg2.extensions.connection:
     """An autocommit psycopg2 connection: CREATE/DROP DATABASE cannot run in a transaction."""
     conn = psycopg2.connect(**url.translate_connect_args(username="user", database="dbname"), **url.query)
     conn.autocommit = True

@@ -29,7 +29,7 @@ def alembic_config(
     *,
     url: str | None = None,
     directory: Path,
-    **attributes,
+    **attributes: object,
 ) -> AlembicConfig:
     """An Alembic config for the migration scripts in `directory`, usable without a Flask app.
 
@@ -46,9 +46,9 @@ def run_scripts(
     config: AlembicConfig,
     scripts: ScriptDirectory,
     direction: str,
-    destination: str,
+    destination: str | tuple[str, ...],
     *,
-    starting_rev: str | None = None,
+    starting_rev: str | tuple[str, ...] | None = None,
     sql: bool = False,
     steps: Callable[[tuple[str, ...], MigrationContext], Iterable[MigrationStep]] | None = None,
 ) -> None:
@@ -66,7 +66,7 @@ def run_scripts(
         raise ValueError(f"direction must be upgrade or downgrade, not {direction!r}")
     step = upgrade_steps if direction == "upgrade" else downgrade_steps
 
-    def revisions(rev, context):
+    def revisions(rev: tuple[str, ...], context: MigrationContext) -> Iterable[MigrationStep]:
         return steps(rev, context) if steps is not None else step(scripts, destination, rev)
 
     with EnvironmentContext(

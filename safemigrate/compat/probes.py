@@ -9,7 +9,7 @@ is one finding and the others still run.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,7 +128,7 @@ def _probe_class(session: Session, cls: type, made: dict[str, Any]) -> list[Fail
     name = cls.__name__
     failures: list[Failure] = []
 
-    def step(operation: str, action) -> Any:
+    def step(operation: str, action: Callable[[], Any]) -> Any:
         savepoint = session.begin_nested()
         try:
             result = action()

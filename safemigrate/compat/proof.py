@@ -107,14 +107,14 @@ def prove(
     return proof
 
 
-def _end_transaction(connection) -> None:
+def _end_transaction(connection: sa.Connection) -> None:
     # Alembic leaves the version read of a run with nothing to do in an open transaction; the probes
     # run in one of their own (rolled back).
     if connection.in_transaction():
         connection.commit()
 
 
-def _static_verdicts(connection, revisions: list[str]) -> dict[str, bool | None]:
+def _static_verdicts(connection: sa.Connection, revisions: list[str]) -> dict[str, bool | None]:
     """The verdicts the ledger recorded as the walk applied each revision."""
     rows = connection.execute(
         sa.text(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,8 +131,11 @@ def render_upgrades(
 
 
 def _render(
-    scripts: ScriptDirectory, destination: str | tuple[str, ...], starting_rev, column_types=None
-) -> dict:
+    scripts: ScriptDirectory,
+    destination: str | tuple[str, ...],
+    starting_rev: str | tuple | None,
+    column_types: ColumnTypes | None = None,
+) -> dict[str, RenderedRevision]:
     """The one-pass offline renderer (safemigrate/offline.py), checksummed and judged."""
     rendered = render(scripts, "upgrade", starting_rev, destination)
     types = TypesThrough(column_types)
@@ -150,7 +154,7 @@ def _render(
     return found
 
 
-def _in_order(scripts: ScriptDirectory, revisions) -> list[str]:
+def _in_order(scripts: ScriptDirectory, revisions: Iterable[str]) -> list[str]:
     """Oldest first, as they run (the verdicts follow the column types through the pass)."""
     order = {script.revision: n for n, script in enumerate(reversed(list(scripts.walk_revisions())))}
     return sorted(revisions, key=lambda revision: order.get(revision, 0))

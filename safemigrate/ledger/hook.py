@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.checksum import RenderedRevision, checksum_of, render_upgrades
-from safemigrate.review.compat import Verdict, unknown
+from safemigrate.review.compat import ColumnTypes, Verdict, unknown
 from safemigrate.review.sql import TypeKey
 from safemigrate.state import current_heads
 
@@ -34,12 +36,16 @@ class Recorder:
         self.rendered = rendered
         self.last = time.monotonic()
 
-    def __call__(self, *, ctx, step, heads, run_args) -> None:
+    def __call__(
+        self, *, ctx: MigrationContext, step: MigrationInfo, heads: set[str], run_args: dict[str, Any]
+    ) -> None:
         now = time.monotonic()
         duration_ms, self.last = round((now - self.last) * 1000), now
         if step.is_stamp:
             return  # nothing ran; the next run adopts what a stamp marked as applied
-        revision = step.up_revision_id
+        revision, connection = step.up_revision_id, ctx.connection
+        # Only a stamp runs no revision, and the ledger is written online, on the migration's connection.
+        assert revision is not None and connection is not None
         found = self.rendered.get(revision)
         checksum = found.checksum if found else checksum_of(self.scripts, revision)
         direction = "upgrade" if step.is_upgrade else "downgrade"
@@ -48,7 +54,7 @@ class Recorder:
             # A revision rendered on its own (a downgrade's pass, an odd target) is not judged here.
             verdict = found.verdict if found else unknown("not judged in this run")
         ledger.record(
-            ctx.connection,
+            connection,
             revision,
             checksum,
             direction,
@@ -58,7 +64,7 @@ class Recorder:
         )
 
 
-def prepare(connection: Connection, scripts: ScriptDirectory, destination) -> Recorder:
+def prepare(connection: Connection, scripts: ScriptDirectory, destination: str) -> Recorder:
     """Ledger ready, earlier revisions adopted, checksums rendered; the callback to hand Alembic.
 
     Leaves the connection as it found it (no transaction open unless the caller had one), so
@@ -94,7 +100,7 @@ _COLUMN_TYPES = sa.text(
 )
 
 
-def live_column_types(connection: Connection):
+def live_column_types(connection: Connection) -> ColumnTypes:
     """(table, column) -> its type in the live database, as the review spells types (TypeKey)."""
     found: dict[tuple[str, str], TypeKey] = {}
     for row in connection.execute(_COLUMN_TYPES):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from safemigrate.ledger.checksum import render_upgrades, source_checksum
@@ -89,7 +89,7 @@ class Entry:
         return self.direction in APPLIED
 
 
-def not_the_ledger(name, type_, parent_names) -> bool:
+def not_the_ledger(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic `include_name` filter: autogenerate ignores the ledger (this module owns it)."""
     return not (type_ == "table" and name == TABLE)
 
@@ -252,7 +252,7 @@ def adopt(connection: Connection, scripts: ScriptDirectory, log: logging.Logger 
     return missing
 
 
-def down_revisions(script) -> tuple[str, ...]:
+def down_revisions(script: Script) -> tuple[str, ...]:
     """The revisions a script follows (several for a merge; none for a root)."""
     down = script.down_revision
     if down is None:

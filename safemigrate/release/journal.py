@@ -13,7 +13,7 @@ import re
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
 
 _READ_ONLY = re.compile(r"^\s*(SELECT|SHOW|SET|RESET|BEGIN|COMMIT|ROLLBACK)\b", re.IGNORECASE)
 
@@ -62,14 +62,22 @@ class StatementJournal:
     def stop(self) -> None:
         self.target = None
 
-    def _executed(self, conn, cursor, statement, parameters, context, executemany) -> None:
+    def _executed(
+        self,
+        conn: Connection,
+        cursor: DBAPICursor,
+        statement: str,
+        parameters: object,
+        context: ExecutionContext | None,
+        executemany: bool,
+    ) -> None:
         dbapi_connection = cursor.connection
         if self.target is None or dbapi_connection is not self.target or not _worth_reporting(statement):
             return
         # In autocommit (inside Alembic's autocommit_block) a statement is committed as it runs.
         (self.committed if dbapi_connection.autocommit else self.pending).append(statement)
 
-    def _commit(self, conn) -> None:
+    def _commit(self, conn: Connection) -> None:
         if self.target is not None and conn.connection.dbapi_connection is self.target:
             self.committed.extend(self.pending)
             self.pending = []

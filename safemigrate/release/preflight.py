@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL, Connection
 from safemigrate.ledger import recorder as ledger
 from safemigrate.ledger.validate import validate
 from safemigrate.release.errors import PlanRefused
+from safemigrate.scratch import ScratchServer
 
 log = logging.getLogger("run_migration")
 
@@ -24,7 +25,7 @@ def check_before_apply(
     *,
     accept_changed: bool = False,
     check_drift: bool = False,
-    scratch_server=None,
+    scratch_server: ScratchServer | None = None,
 ) -> None:
     """Adopt earlier revisions into the ledger, then refuse (exit 6) on a changed, gone or skipped
     revision unless `accept_changed`, and on a drifted schema when `check_drift`."""

@@ -27,9 +27,10 @@ import logging
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext, MigrationStep
@@ -149,7 +150,7 @@ class ReleaseRunner:
         self.current: Script | None = None  # the revision being applied
 
     # -- the sequence --------------------------------------------------------------------------
-    def run(self, mode: Mode = Mode.APPLY, out=None) -> int:
+    def run(self, mode: Mode = Mode.APPLY, out: TextIO | None = None) -> int:
         """Run the release in `mode`; returns the exit code. `out` receives --sql's text (stdout)."""
         started = time.monotonic()
         log.info("database: %s", safe_url(self.settings.url))
@@ -311,8 +312,10 @@ class ReleaseRunner:
             finally:
                 self.journal.stop()
 
-    def _steps(self, connection: Connection, remaining: list[Script]):
-        def steps(heads, _context):
+    def _steps(
+        self, connection: Connection, remaining: list[Script]
+    ) -> Callable[[tuple[str, ...], MigrationContext], Iterator[MigrationStep]]:
+        def steps(heads: tuple[str, ...], _context: MigrationContext) -> Iterator[MigrationStep]:
             # What the plan started from must still hold: everything below the next revision applied
             # (its parent, or with a merge each side), none of the remaining ones.
             applied = {s.revision for s in self.scripts.iterate_revisions(heads, "base")} if heads else set()
@@ -402,7 +405,7 @@ def _label(script: Script) -> str:
     return f"{script.revision} ({script.doc})"
 
 
-def _engine(url: URL, application_name: str, **options) -> sa.Engine:
+def _engine(url: URL, application_name: str, **options: Any) -> sa.Engine:
     return sa.create_engine(
         url,
         poolclass=sa.pool.NullPool,

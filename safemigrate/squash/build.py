@@ -95,7 +95,17 @@ def squash(
 
 
 # -- verification --------------------------------------------------------------------------------
-def _verify(candidate, replayed, rebuilt, directory, scripts, target, schema, exclude_tables, echo) -> None:
+def _verify(
+    candidate: Path,
+    replayed: URL,
+    rebuilt: URL,
+    directory: Path,
+    scripts: ScriptDirectory,
+    target: str,
+    schema: str,
+    exclude_tables: tuple[str, ...],
+    echo: Callable[[str], None],
+) -> None:
     candidate_scripts = ScriptDirectory(str(candidate))
     _migrate(rebuilt, candidate, candidate_scripts, "upgrade", target)
     _same(schema, schema_text(rebuilt, exclude_tables=exclude_tables), f"at {target}")

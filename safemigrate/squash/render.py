@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from safemigrate.squash.plan import SquashPlan
 
@@ -82,7 +83,7 @@ def _string(value: str | None) -> str:
     return "None" if value is None else f'"{value}"'
 
 
-def _tuple(items) -> str:
+def _tuple(items: Iterable[str]) -> str:
     items = list(items)
     if not items:
         return "()"
