@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import overload
 
@@ -124,7 +125,7 @@ def render_column(column: sa.Column, context: AutogenContext) -> str:
     return _render._render_column(column, context)
 
 
-def version_locations(scripts: ScriptDirectory) -> list[str]:
+def version_locations(scripts: ScriptDirectory) -> list[Path]:
     """The folders holding the revision files. ScriptDirectory keeps them in `_version_locations`
     (`version_locations` is only the configured option, unset for the default versions/ folder)."""
     return list(scripts._version_locations)

@@ -46,6 +46,12 @@ class ResetPlan:
     backup_root: Path
 
     @property
+    def database(self) -> str:
+        """The database the reset empties."""
+        assert self.url.database is not None, "check() refuses a URL that names no database"
+        return self.url.database
+
+    @property
     def backup_dir(self) -> Path:
         return self.backup_root / f"migrations-backup-{self.stamp}"
 
@@ -99,19 +105,19 @@ def set_aside(plan: ResetPlan) -> None:
     try:
         for path in sorted(plan.versions_dir.glob("*.py")):
             shutil.move(str(path), plan.backup_dir / path.name)
-        _rename_database(plan, plan.url.database, plan.old_database)
+        _rename_database(plan, plan.database, plan.old_database)
     except BaseException:
         _put_back_files(plan)
         raise
-    create_database(plan.url.set(database="postgres"), plan.url.database)
+    create_database(plan.url.set(database="postgres"), plan.database)
 
 
 def restore(plan: ResetPlan) -> None:
     """Undo a `set_aside` whose new revision could not be written or applied: the revision files and
     the database are as they were before the reset, and the half-made revision is removed."""
     server = plan.url.set(database="postgres")
-    drop_database(server, plan.url.database)
-    _rename_database(plan, plan.old_database, plan.url.database)
+    drop_database(server, plan.database)
+    _rename_database(plan, plan.old_database, plan.database)
     for path in plan.versions_dir.glob("*.py"):
         path.unlink()  # written by the failed reset: the old files are all in the backup folder
     _put_back_files(plan)

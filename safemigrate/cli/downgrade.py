@@ -12,24 +12,32 @@ class _Irreversible(click.ClickException):
     exit_code = Irreversible.exit_code
 
 
+class _Guarded(click.Command):
+    """`downgrade` guarded: keeps the command it wraps."""
+
+    unguarded: click.Command
+
+
 def guard_downgrade(db_group: click.Group) -> None:
     """Replace Flask-Migrate's `downgrade` by the same command that reports a revision whose
     downgrade() raises Irreversible as one line (the revisions below it stay applied) instead of a
     traceback. Each revision runs in its own transaction: the ones undone before it stay undone."""
     original = db_group.commands["downgrade"]
     original = getattr(original, "unguarded", original)  # every create_app() registers again
+    callback = original.callback
+    assert callback is not None  # Flask-Migrate's `downgrade` is a command with a function
 
     @with_appcontext
     def downgrade(**kwargs):
         try:
-            return click.get_current_context().invoke(original.callback, **kwargs)
+            return click.get_current_context().invoke(callback, **kwargs)
         except Irreversible as exc:
             raise _Irreversible(
                 f"revision {_raised_in(exc) or '?'} is irreversible: {exc}; the downgrade stopped there "
                 "(revisions undone before it stay undone)"
             ) from None
 
-    guarded = click.Command(
+    guarded = _Guarded(
         "downgrade",
         params=original.params,
         callback=downgrade,

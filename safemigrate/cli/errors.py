@@ -46,7 +46,8 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_FAILED):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a class variable; this exception's own is what click exits with.
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 def one_line_errors(db_group: click.Group) -> None:
@@ -84,7 +85,8 @@ def _one_line(callback):
             return callback(*args, **kwargs)
         except click.ClickException as exc:
             if _connection_failed(exc):
-                exc.message = _with_hint(exc.message)
+                # click declares message Final; the same exception (its class, its exit code) goes on.
+                exc.message = _with_hint(exc.message)  # type: ignore[misc]
             raise
         except (click.exceptions.Exit, click.Abort):
             raise

@@ -101,7 +101,8 @@ def refuse_transaction_pooler(first: Connection, second: Connection) -> None:
     """
     pids = []
     for connection in (first, second):
-        announced = connection.connection.dbapi_connection.get_backend_pid()
+        dbapi_connection: Any = connection.connection.dbapi_connection  # psycopg2's: get_backend_pid()
+        announced = dbapi_connection.get_backend_pid()
         pids.append(_backend_pid(connection))
         if pids[-1] != announced:
             raise PoolerRefused(POOLER_REFUSAL)

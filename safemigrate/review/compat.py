@@ -220,7 +220,7 @@ class _Judge:
         where = f"{display(table)}.{column}"
         if old is None:
             return f"changes the type of {where} to {new} (its previous type is unknown)"
-        if old == new and cmd.def_.raw_default is not None:
+        if old == new and definition.raw_default is not None:
             # Same type name, values rebuilt: an enum re-created with other labels, a domain swapped.
             return f"rebuilds {where} as a new {new} (USING): the previous release may rely on what it lost"
         if not keeps_reading(old, new):

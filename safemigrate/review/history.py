@@ -237,7 +237,7 @@ def collation(definition: ast.ColumnDef) -> str | None:
 
 def _plain_unique(node: ast.IndexStmt) -> bool:
     """A unique index over plain columns only, with no WHERE: equal values in them pin one row."""
-    return bool(node.unique) and node.whereClause is None and all(p.name for p in node.indexParams)
+    return bool(node.unique) and node.whereClause is None and all(p.name for p in given(node.indexParams))
 
 
 def _named(ref: ast.ColumnRef) -> bool:

@@ -15,7 +15,7 @@ from safemigrate.review.history import NeedHistory, Schema
 from safemigrate.review.recording import recording_binds
 from safemigrate.review.report import ERROR, Finding, RevisionReport, apply_acks
 from safemigrate.review.revision import review_revision
-from safemigrate.review.unimportable import stand_ins
+from safemigrate.review.unimportable import StandIns, stand_ins
 
 
 class LintError(SafeMigrateError):
@@ -30,7 +30,7 @@ class MigrationLinter:
         if not (self.directory / "env.py").is_file():
             raise LintError(f"no migration scripts in {self.directory}")
         self.scripts = ScriptDirectory(str(self.directory))
-        self.stand_ins = None
+        self.stand_ins: StandIns | None = None
         self._loaded = False
 
     def _load(self) -> None:

@@ -111,8 +111,9 @@ def recording_binds(url: str) -> Iterator[None]:
             return original(self)
         return RecordingBind(context, url)
 
-    Operations.get_bind = get_bind
+    # Patched on the class for the render's duration (Alembic builds its own Operations), put back after.
+    Operations.get_bind = get_bind  # type: ignore[method-assign]
     try:
         yield
     finally:
-        Operations.get_bind = original
+        Operations.get_bind = original  # type: ignore[method-assign]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from alembic.script import Script
@@ -145,12 +146,12 @@ def _added_columns(up: list[Statement]) -> set[tuple[str, str]]:
         (table_name(statement.node.relation), cmd.def_.colname)
         for statement in up
         if isinstance(statement.node, ast.AlterTableStmt) and statement.node.relation is not None
-        for cmd in statement.node.cmds
+        for cmd in given(statement.node.cmds)
         if cmd.subtype == AlterTableType.AT_AddColumn and cmd.def_ is not None
     }
 
 
-def _undoes_an_addition(statement: Statement, added: set[tuple[str, str]]) -> bool:
+def _undoes_an_addition(statement: Statement, added: AbstractSet[tuple[str, str]]) -> bool:
     """The downgrade drops only columns this revision's upgrade added: the plain inverse. The data
     they hold was written since the upgrade; warning on it would flag every added column, and hide
     the downgrades that destroy data from before the revision."""
@@ -159,7 +160,7 @@ def _undoes_an_addition(statement: Statement, added: set[tuple[str, str]]) -> bo
         return False
     table = table_name(node.relation)
     return all(
-        cmd.subtype == AlterTableType.AT_DropColumn and (table, cmd.name) in added for cmd in node.cmds
+        cmd.subtype == AlterTableType.AT_DropColumn and (table, cmd.name) in added for cmd in given(node.cmds)
     )
 
 
@@ -167,8 +168,8 @@ def _downgrade_findings(
     downgrade: tuple[str, str | None],
     schema: Schema,
     *,
-    created: set[str] = frozenset(),
-    added: set[tuple[str, str]] = frozenset(),
+    created: AbstractSet[str] = frozenset(),
+    added: AbstractSet[tuple[str, str]] = frozenset(),
     never: str | None = None,
 ) -> list[Finding]:
     """Findings of the downgrade; dropping what the upgrade created or added is not data loss (the

@@ -63,12 +63,14 @@ def _duplicate_names(node, statement: Statement, ctx: Context) -> None:
     elif isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_TABLE:
         table = table_name(node.relation)
         # DROP CONSTRAINT x, ADD CONSTRAINT x in one statement is a replacement.
-        dropped = {c.name for c in node.cmds if c.subtype == AlterTableType.AT_DropConstraint}
+        dropped = {c.name for c in given(node.cmds) if c.subtype == AlterTableType.AT_DropConstraint}
         constraints = [
-            c.def_ for c in node.cmds if isinstance(c.def_, ast.Constraint) and c.def_.conname not in dropped
+            c.def_
+            for c in given(node.cmds)
+            if isinstance(c.def_, ast.Constraint) and c.def_.conname not in dropped
         ]
         constraints += [
-            k for c in node.cmds if isinstance(c.def_, ast.ColumnDef) for k in c.def_.constraints or ()
+            k for c in given(node.cmds) if isinstance(c.def_, ast.ColumnDef) for k in c.def_.constraints or ()
         ]
     elif isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
         _name_taken(table_name(node.relation), node.idxname, statement, ctx)

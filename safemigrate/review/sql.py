@@ -275,7 +275,7 @@ def bounded(where, unique_keys: list[frozenset[str]]) -> bool:
     upper: set[str] = set()
     for part in conjuncts(where):
         if isinstance(part, ast.A_Expr) and isinstance(part.lexpr, ast.ColumnRef) and _named(part.lexpr):
-            column = part.lexpr.fields[-1].sval
+            column = given(part.lexpr.fields)[-1].sval
             op = part.name[-1].sval if part.name else ""
             if op == "=" and _constant(part.rexpr):
                 pinned.add(column)
@@ -298,7 +298,7 @@ def bounded(where, unique_keys: list[frozenset[str]]) -> bool:
 
 
 def _named(ref: ast.ColumnRef) -> bool:
-    return bool(ref.fields) and isinstance(ref.fields[-1], ast.String)
+    return isinstance(ref.fields[-1], ast.String) if ref.fields else False
 
 
 def _constant(node) -> bool:

@@ -33,6 +33,7 @@ def stand_ins(directory: Path, one_line) -> StandIns | None:
     for path in sorted((directory / "versions").glob("*.py")):
         try:
             spec = importlib.util.spec_from_file_location(f"_safemigrate_probe_{path.stem}", path)
+            assert spec is not None and spec.loader is not None  # a .py file: the source loader's
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
         except Exception as exc:  # noqa: BLE001 (any import-time error: named, not raised)
             failed[path] = one_line(exc)

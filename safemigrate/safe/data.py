@@ -83,7 +83,7 @@ def backfill_in_batches(
         longest = 0.0  # the longest a batch held its row locks: what a live write may have waited
         while True:
             lower = "" if after is None else f"{key_column} > :_after AND "
-            bounds = {} if after is None else {"_after": after}
+            bounds: dict[str, object] = {} if after is None else {"_after": after}
             # The batch's last key: found on the key's index alone, no row locked.
             upto = run(
                 f"SELECT {key_column} FROM {table} WHERE {lower}TRUE "

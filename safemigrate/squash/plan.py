@@ -17,6 +17,7 @@ written, when the plan cannot be trusted:
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def _statement_reason(sql: str) -> str | None:
     return None
 
 
-def _nodes(node):
+def _nodes(node: object) -> Iterator[pglast.ast.Node]:
     """`node` and every node under it."""
     if isinstance(node, tuple | list):
         for item in node:

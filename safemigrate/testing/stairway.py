@@ -85,7 +85,7 @@ def walk_stairway(
             )
             for label, direction, step, expected in steps:
                 try:
-                    run_scripts(config, scripts, direction, revision, steps=lambda _heads, _ctx, s=step: [s])
+                    run_scripts(config, scripts, direction, revision, steps=_only(step))
                 except Irreversible as exc:
                     connection.rollback()
                     if current_heads(connection) != above:
@@ -115,3 +115,8 @@ def _log_irreversible(script: Script, why: str) -> None:
 
 def _heads(heads: set[str]) -> str:
     return ",".join(sorted(heads)) or "base"
+
+
+def _only(step: MigrationStep) -> Callable[[tuple[str, ...], MigrationContext], list[MigrationStep]]:
+    """run_scripts' `steps`: exactly `step`, whatever the database's heads."""
+    return lambda _heads, _context: [step]
