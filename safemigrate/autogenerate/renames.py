@@ -307,6 +307,7 @@ def _pair_up(container, renamed: dict) -> None:
         old_name, new_name = _name(drop), _name(create)
         container.ops.remove(create)
         position = container.ops.index(drop)
+        replacement: list[ops.SafeOp]
         if old_name == new_name:
             replacement = []
         elif isinstance(drop, alembic_ops.DropIndexOp):
@@ -354,8 +355,8 @@ def _created_shape(op, columns: dict | None = None):
         return ("index", op.schema, op.table_name, keys, bool(op.unique), using, repr(sorted(kw.items())))
     if isinstance(op, alembic_ops.CreateUniqueConstraintOp):
         keys = names(op.columns)
-        kw = sorted((k, v) for k, v in op.kw.items() if v not in (None, False))
-        return None if keys is None else ("unique", op.schema, op.table_name, keys, repr(kw))
+        options = sorted((k, v) for k, v in op.kw.items() if v not in (None, False))
+        return None if keys is None else ("unique", op.schema, op.table_name, keys, repr(options))
     if isinstance(op, alembic_ops.CreateForeignKeyOp):
         local = names(op.local_cols)
         if local is None:

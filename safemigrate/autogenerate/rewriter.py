@@ -76,7 +76,7 @@ def create_table(context, revision, op):
     """A new table's enum types are created before it, once, and only if missing: SQLAlchemy's own
     CREATE TYPE (from the table) fails when another table already uses the type, and a downgrade's
     drop_table would leave the type behind for the next upgrade to trip on."""
-    created = [
+    created: list[ops.SafeOp] = [
         ops.CreateEnum(name_of(enum), list(enum.enums), enum.schema) for enum in _own_enum_types(op.columns)
     ]
     if op.schema and not _schema_exists(context.connection, op.schema):
@@ -199,8 +199,10 @@ def _backfill_nulls(context, op: alembic_ops.AlterColumnOp) -> ops.BackfillNulls
         value = default
         answers.notes.append(f"{key}: rows holding NULL get its server default {default}")
     else:
-        column = sa.Column(op.column_name, op.existing_type or sa.NullType())
-        value = backfill_value(op.table_name, column, answers, connection, holding_nulls=True)
+        column = sa.Column(op.column_name, op.existing_type or sa.types.NullType())
+        answered = backfill_value(op.table_name, column, answers, connection, holding_nulls=True)
+        assert answered is not None  # with answers at hand it answers or refuses
+        value = answered
     primary_key = sa.inspect(connection).get_pk_constraint(op.table_name, op.schema)["constrained_columns"]
     if op.schema or len(primary_key) != 1:
         raise AutogenerateRefused(
@@ -248,8 +250,9 @@ def _computed_as_the_server_does(op: alembic_ops.AddColumnOp, connection) -> Non
     computed = op.column.computed
     if computed is None or computed.persisted is not None or connection is None:
         return
-    op.column = copy_column(op.column)
-    op.column.computed.persisted = connection.dialect.server_version_info < (18,)
+    op.column = column = copy_column(op.column)
+    assert column.computed is not None  # the copy has its own Computed
+    column.computed.persisted = connection.dialect.server_version_info < (18,)
 
 
 def _created_or_dropped_tables(*ops_lists) -> frozenset[tuple[str | None, str]]:
