@@ -8,45 +8,24 @@ how far ahead it is and whether every revision on the way keeps this release wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from alembic.script import ScriptDirectory
-from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.wrapping import wrap_command
 from safemigrate.state import current_heads
 
 
-class _AheadAware(click.Command):
-    """`current` wrapped: marked as this module's, and keeping the command it wraps."""
-
-    ahead_aware: object
-    unwrapped: click.Command
-
-
 def wrap_current(db_group: click.Group) -> None:
-    original = db_group.commands["current"]
-    if getattr(original, "ahead_aware", None) is wrap_current:
-        return  # the group is global: every create_app() registers again
-    original = getattr(original, "unwrapped", original)
-    callback = original.callback
-    assert callback is not None  # Flask-Migrate's `current` is a command with a function
+    wrap_command(db_group, "current", _current)
 
-    @with_appcontext
-    def current(**kwargs):
-        if _said_ahead(kwargs.get("directory")):
-            return None
-        return click.get_current_context().invoke(callback, **kwargs)
 
-    wrapped = _AheadAware(
-        "current",
-        params=original.params,
-        callback=current,
-        help=original.help,
-        short_help=original.short_help,
-    )
-    wrapped.ahead_aware, wrapped.unwrapped = wrap_current, original
-    db_group.add_command(wrapped, "current")
+def _current(run: Callable[[], Any], options: dict[str, Any]) -> Any:
+    return None if _said_ahead(options.get("directory")) else run()
 
 
 def _said_ahead(directory: str | None) -> bool:

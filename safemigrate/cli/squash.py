@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import g
@@ -10,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.wrapping import wrap_command
 from safemigrate.errors import error_summary
 
 EXIT_REFUSED = 6  # as the release runner's refusal
@@ -51,40 +54,16 @@ def squash_command(revision_range: str, message: str, directory: str | None):
     )
 
 
-class _Guarded(click.Command):
-    """`upgrade` guarded: marked as this module's, and keeping the command it wraps."""
-
-    squash_guard: object
-    unguarded: click.Command
-
-
 def guard_upgrade(db_group: click.Group) -> None:
     """Replace Flask-Migrate's `upgrade` by the same command that first refuses a database part-way
     through a squashed range (safemigrate/squash/guard.py)."""
-    original = db_group.commands["upgrade"]
-    if getattr(original, "squash_guard", None) is guard_upgrade:
-        return  # the group is global: every create_app() registers again
-    # Guarded by an earlier import of this module (a copy of the project imported afresh): wrap the
-    # original once more, so the guard is this module's code.
-    original = getattr(original, "unguarded", original)
-    callback = original.callback
-    assert callback is not None  # Flask-Migrate's `upgrade` is a command with a function
+    wrap_command(db_group, "upgrade", _guarded_upgrade)
 
-    @with_appcontext
-    def upgrade(**kwargs):
-        if not kwargs.get("sql"):
-            _refuse_squashed_range(kwargs.get("directory"))
-        return click.get_current_context().invoke(callback, **kwargs)
 
-    guarded = _Guarded(
-        "upgrade",
-        params=original.params,
-        callback=upgrade,
-        help=original.help,
-        short_help=original.short_help,
-    )
-    guarded.squash_guard, guarded.unguarded = guard_upgrade, original
-    db_group.add_command(guarded, "upgrade")
+def _guarded_upgrade(run: Callable[[], Any], options: dict[str, Any]) -> Any:
+    if not options.get("sql"):
+        _refuse_squashed_range(options.get("directory"))
+    return run()
 
 
 def _refuse_squashed_range(directory: str | None) -> None:

@@ -102,8 +102,8 @@ def test_the_guard_wraps_flask_db_upgrade_once_however_many_apps_are_built(empty
     create_app(config_for(empty_database_url))
     guarded = db_group.commands["upgrade"]
     create_app(config_for(empty_database_url))
-    assert db_group.commands["upgrade"] is guarded and guarded.squash_guard is guard_upgrade
-    assert not hasattr(guarded.unguarded, "squash_guard")  # Flask-Migrate's own command
+    assert db_group.commands["upgrade"] is guarded and guarded.around is squash_cli._guarded_upgrade
+    assert not hasattr(guarded.original, "around")  # Flask-Migrate's own command
 
 
 def test_a_fresh_import_of_the_guard_wraps_the_original_not_the_old_guard(empty_database_url):
@@ -111,18 +111,18 @@ def test_a_fresh_import_of_the_guard_wraps_the_original_not_the_old_guard(empty_
     from flask_migrate.cli import db as db_group
 
     create_app(config_for(empty_database_url))
-    original = db_group.commands["upgrade"].unguarded
+    original = db_group.commands["upgrade"].original
     spec = importlib.util.spec_from_file_location("squash_cli_again", squash_cli.__file__)
     again = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(again)
     try:
         again.guard_upgrade(db_group)
         rewrapped = db_group.commands["upgrade"]
-        assert rewrapped.squash_guard is again.guard_upgrade and rewrapped.unguarded is original
+        assert rewrapped.around is again._guarded_upgrade and rewrapped.original is original
     finally:
         guard_upgrade(db_group)
-    assert db_group.commands["upgrade"].squash_guard is guard_upgrade
-    assert db_group.commands["upgrade"].unguarded is original
+    assert db_group.commands["upgrade"].around is squash_cli._guarded_upgrade
+    assert db_group.commands["upgrade"].original is original
 
 
 def test_the_revisions_a_squash_stands_for(long_history):
