@@ -33,6 +33,7 @@ from devdb.embedded import EmbeddedDatabaseError, EmbeddedPostgres
 from safemigrate.scratch import admin_connect, create_database, drop_database
 from tests.support.db_helpers import config_for, run_alembic
 from tests.support.redis_server import RedisServer, ensure_redis
+from tests.support.standby import Standby, new_folder
 
 # `make test` lets pytest cache bytecode (its assertion rewrite of plugin modules is costly), but from
 # here on nothing writes any: tests edit revision files and models within the same second, often
@@ -185,6 +186,38 @@ def engine(database_url):
     engine = sa.create_engine(database_url)
     yield engine
     engine.dispose()
+
+
+def _start_standby(server_url: URL) -> tuple[Standby, int]:
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("standby tests need the embedded test server (DATABASE_URL is set)")
+    folder = new_folder(_ram_folder())
+    claim = _claim(folder)
+    return Standby(server_url, folder).start(), claim
+
+
+@pytest.fixture(scope="session")
+def standby(server_url):
+    """A hot standby of the worker's server, streaming from it (tests/support/standby.py)."""
+    server, claim = _start_standby(server_url)
+    yield server
+    server.remove()
+    os.close(claim)
+
+
+@pytest.fixture
+def make_standby(server_url):
+    """Factory: another standby, for a test that stops it; removed after the test."""
+    started: list[tuple[Standby, int]] = []
+
+    def make() -> Standby:
+        started.append(_start_standby(server_url))
+        return started[-1][0]
+
+    yield make
+    for server, claim in started:
+        server.remove()
+        os.close(claim)
 
 
 @pytest.fixture(scope="session")
