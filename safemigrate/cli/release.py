@@ -29,11 +29,14 @@ from safemigrate.urls import normalise_database_url
 EXIT_CODES_HELP = """exit codes:
   0  success, including nothing to do (--check: database at head)
   1  a revision failed; the message says what was rolled back (and what stayed committed,
-     if the revision left its transaction); alembic_version is at the last applied revision
+     if the revision left its transaction); alembic_version is at the last applied revision;
+     or a replica kept a long query past --retry-for, or did not replay a revision within
+     --replica-wait (the message lists the revisions committed so far)
   2  usage or configuration error (bad option, bad or missing database URL, unknown --target,
-     a missing privilege, or a URL through a connection pooler such as PgBouncer: use
-     MIGRATION_DATABASE_URL)
-  3  could not connect to the database within --wait, or lost the connection outside a revision
+     a missing privilege, a replica URL that is malformed or names a primary, or a URL through
+     a connection pooler such as PgBouncer: use MIGRATION_DATABASE_URL)
+  3  could not connect to the database within --wait, or lost the connection outside a revision;
+     or a replica could not be reached within --wait, or stopped answering
   4  another runner still held the migration lock after --wait, or this runner lost the lock
   5  --check only: revisions are pending
   6  refused, nothing touched: the scripts have several heads, or the database is at a revision
@@ -135,6 +138,23 @@ def build_parser(directory: Path) -> argparse.ArgumentParser:
         "[MIGRATION_RETRY_FOR]",
     )
     parser.add_argument(
+        "--replica-url",
+        action="append",
+        default=None,
+        metavar="URL",
+        help="a read replica (hot standby) of the database, read-only: before each revision the runner "
+        "waits while it has queries that would hold the revision's replay, after each one until it has "
+        "replayed it; repeat for several (default: none) [MIGRATION_REPLICA_URLS, comma-separated]",
+    )
+    parser.add_argument(
+        "--replica-wait",
+        type=_positive(float),
+        default=_env("MIGRATION_REPLICA_WAIT", "60"),
+        metavar="SECONDS",
+        help="how long to wait after each revision for every replica to replay it (default: 60) "
+        "[MIGRATION_REPLICA_WAIT]",
+    )
+    parser.add_argument(
         "--accept-changed",
         action="store_true",
         default=_env_flag("MIGRATION_ACCEPT_CHANGED"),
@@ -174,6 +194,21 @@ def database_url(app_database_url: AppDatabaseUrl) -> URL:
         return normalise_database_url(override, setting="MIGRATION_DATABASE_URL")
     url = app_database_url()
     return normalise_database_url(url) if isinstance(url, str) else url
+
+
+def replica_urls(given: list[str] | None) -> tuple[URL, ...]:
+    """--replica-url (repeated), else MIGRATION_REPLICA_URLS (comma-separated); each a PostgreSQL URL."""
+    if given is not None:
+        setting, raw = "--replica-url", given
+    else:
+        setting, raw = "MIGRATION_REPLICA_URLS", (_env("MIGRATION_REPLICA_URLS", "") or "").split(",")
+    entries = [entry.strip() for entry in raw]
+    if given is None:
+        entries = [entry for entry in entries if entry]  # "a,b," and an empty variable name no replica
+    return tuple(
+        normalise_database_url(entry, setting=setting if len(entries) == 1 else f"{setting} (entry {number})")
+        for number, entry in enumerate(entries, 1)
+    )
 
 
 def configure_logging(verbose: bool) -> None:
@@ -219,6 +254,8 @@ def main(
             accept_changed=args.accept_changed,
             check_drift=args.check_drift,
             scratch_server=scratch_server,
+            replica_urls=replica_urls(args.replica_url),
+            replica_wait=args.replica_wait,
         )
         mode = Mode.CHECK if args.check else Mode.SQL if args.sql else Mode.APPLY
         return release(settings, mode)

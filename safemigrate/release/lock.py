@@ -62,8 +62,12 @@ def where(url: URL) -> str:
     return f"database {url.database!r} on {host}{port}"
 
 
-def connect(engine: Engine, deadline: float, wait: float, sleep: Callable[[float], None]) -> Connection:
-    """Connect, retrying with backoff until `deadline` (the database may still be booting)."""
+def connect(
+    engine: Engine, deadline: float, wait: float, sleep: Callable[[float], None], what: str = ""
+) -> Connection:
+    """Connect, retrying with backoff until `deadline` (the database may still be booting).
+
+    `what` names a server other than the primary in the messages ("replica ")."""
     delay = 0.25
     while True:
         try:
@@ -73,9 +77,9 @@ def connect(engine: Engine, deadline: float, wait: float, sleep: Callable[[float
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ConnectFailed(
-                    f"could not connect to {where(engine.url)} within {wait:g}s: {reason}"
+                    f"could not connect to {what}{where(engine.url)} within {wait:g}s: {reason}"
                 ) from None
-            log.info("database not reachable yet (%s); retrying", reason)
+            log.info("%sdatabase not reachable yet (%s); retrying", what, reason)
             sleep(min(delay, remaining))
             delay = min(delay * 2, 2.0)
 

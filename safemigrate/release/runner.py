@@ -62,6 +62,7 @@ from safemigrate.release.errors import (
 from safemigrate.release.journal import StatementJournal
 from safemigrate.release.lock import MigrationLock, connect, refuse_transaction_pooler
 from safemigrate.release.preflight import check_before_apply
+from safemigrate.release.replicas import ReplicaLost, Replicas
 from safemigrate.scratch import ScratchServer
 from safemigrate.squash.guard import squash_refusal
 from safemigrate.state import alembic_config, is_known_revision, run_scripts
@@ -87,13 +88,17 @@ class Settings:
     # Development only: where --check-drift builds its expected schema when the role may not create
     # databases (a context manager factory yielding a server URL); production hands none.
     scratch_server: ScratchServer | None = None
+    # Read replicas (hot standbys) whose readers the release must not stall (replicas.py), and how long
+    # to wait after each revision for every one of them to replay it.
+    replica_urls: tuple[URL, ...] = ()
+    replica_wait: float = 60.0
 
     def __post_init__(self) -> None:
         # Refused here, not half-way: a folder without env.py would surface as an Alembic error after
         # connecting, and a negative timeout as a database error once the lock is taken.
         if not (Path(self.directory) / "env.py").is_file():
             raise UsageError(f"no migration scripts in {self.directory}")
-        for name in ("wait", "retry_for", "lock_timeout_ms", "statement_timeout_ms"):
+        for name in ("wait", "retry_for", "lock_timeout_ms", "statement_timeout_ms", "replica_wait"):
             value = getattr(self, name)
             if value < 0:
                 raise UsageError(f"{name} must not be negative: {value:g}")
@@ -147,6 +152,8 @@ class ReleaseRunner:
         self.lock_engine = _engine(settings.url, "run_migration:lock", isolation_level="AUTOCOMMIT")
         self.lock = MigrationLock(self.lock_engine, settings.wait, sleep)
         self.journal = StatementJournal(self.engine)
+        self.replicas = Replicas(settings.url, tuple(settings.replica_urls), settings.wait, sleep)
+        self.applied: list[Script] = []  # revisions this run committed
         self.current: Script | None = None  # the revision being applied
 
     # -- the sequence --------------------------------------------------------------------------
@@ -165,6 +172,8 @@ class ReleaseRunner:
             return EXIT_PENDING if plan.pending else EXIT_OK
 
         with self.connect(deadline) as connection:
+            # Before the lock: a replica that is a primary, or that cannot be reached, touches nothing.
+            self.replicas.open(deadline)
             self.take_lock(connection, deadline)
             self.configure_session(connection)
             # Planned under the lock: a runner that waited finds the work already done.
@@ -328,6 +337,9 @@ class ReleaseRunner:
                 )
             for script in remaining:
                 self.lock.verify(f"revision {script.revision}")
+                if self.replicas:
+                    with self._replica_loss():
+                        self._wait_for_idle_replicas(script)
                 self.journal.start(connection, script.revision)
                 self.current, started = script, time.monotonic()
                 # Opens the revision's transaction (Alembic joins it): rolled back with it on failure.
@@ -335,9 +347,67 @@ class ReleaseRunner:
                 yield MigrationStep.upgrade_from_script(self.scripts.revision_map, script)
                 # Resumed by Alembic once that revision's transaction has committed.
                 log.info("applied %s in %.2fs", _label(script), time.monotonic() - started)
+                self.current = None
+                self.applied.append(script)
+                if self.replicas:
+                    with self._replica_loss():
+                        self._wait_for_replay(script)
             self.current = None
 
         return steps
+
+    def _wait_for_idle_replicas(self, script: Script) -> None:
+        """Hold `script` back while a standby has a transaction whose locks would hold back the replay
+        of its ACCESS EXCLUSIVE locks (readers there would queue behind the replay); retried with the
+        lock timeout's backoff within --retry-for, then refused."""
+        budget_ends, attempt = time.monotonic() + self.settings.retry_for, 0
+        while blockers := self.replicas.blockers(self.settings.lock_timeout_ms):
+            attempt += 1
+            delay = _backoff(attempt)
+            oldest = blockers[0].describe()
+            if time.monotonic() + delay > budget_ends:
+                raise MigrationFailed(
+                    f"revision {_label(script)} not applied: {oldest} after {self.settings.retry_for:g}s of "
+                    "retries; replaying its locks there would stall that replica's readers "
+                    f"(end that query, or lower its max_standby_streaming_delay); {self._so_far()}"
+                )
+            log.warning(
+                "revision %s: %s (%d such transaction(s), longer than lock_timeout %d ms); "
+                "waiting so that its readers do not queue behind the replay (attempt %d); retrying in %.2fs",
+                script.revision,
+                oldest,
+                len(blockers),
+                self.settings.lock_timeout_ms,
+                attempt,
+                delay,
+            )
+            self.sleep(delay)
+
+    def _wait_for_replay(self, script: Script) -> None:
+        """Wait until every standby has replayed `script` (bounded by replica_wait), so that the next
+        revision's locks do not pile onto a replay still in progress."""
+        target = self.replicas.wal_position()
+        waited, behind = self.replicas.wait_for_replay(target, self.settings.replica_wait)
+        if behind:
+            raise MigrationFailed(
+                f"revision {_label(script)} is applied, but {', '.join(behind)} had not replayed it after "
+                f"{self.settings.replica_wait:g}s (MIGRATION_REPLICA_WAIT); {self._so_far()}; "
+                "run again once the replicas have caught up"
+            )
+        log.info("replicas caught up in %d ms (%s)", round(waited * 1000), script.revision)
+
+    @contextlib.contextmanager
+    def _replica_loss(self):
+        """A standby that stops answering stops the release (exit 3), saying what stays committed."""
+        try:
+            yield
+        except ReplicaLost as exc:
+            raise ReplicaLost(f"{exc}; {self._so_far()}") from None
+
+    def _so_far(self) -> str:
+        if not self.applied:
+            return "nothing was applied"
+        return f"applied and committed so far: {', '.join(s.revision for s in self.applied)}"
 
     def _failed_script(self, exc: DBAPIError) -> Script:
         if self.current is None:  # before the first revision (reading alembic_version)
@@ -352,7 +422,7 @@ class ReleaseRunner:
             raise PrivilegeMissing(f"revision {label}: {missing}; {self.journal.outcome()}") from None
         if sqlstate(exc) != LOCK_NOT_AVAILABLE:
             raise MigrationFailed(self._failed(label, error_summary(exc))) from None
-        delay = min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+        delay = _backoff(attempt)
         if time.monotonic() + delay > budget_ends:
             unchanged = (
                 "the database is unchanged by this revision"
@@ -396,9 +466,15 @@ class ReleaseRunner:
         )
 
     def close(self) -> None:
+        self.replicas.close()
         self.lock.close()
         self.lock_engine.dispose()
         self.engine.dispose()
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter, capped at 5 s: runners retrying together drift apart."""
+    return min(5.0, 0.25 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
 
 
 def _label(script: Script) -> str:
