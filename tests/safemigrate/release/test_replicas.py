@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from safemigrate.release.lock import where
 from tests.support.cli_helpers import assert_clean_failure
-from tests.support.release_helpers import FIRST, runner, written
+from tests.support.planting import copy_migrations, plant
+from tests.support.release_helpers import runner, written
 
 
 def test_the_standby_fixture_streams_from_the_workers_server(standby, database_url):
@@ -28,12 +29,17 @@ def test_the_standby_fixture_streams_from_the_workers_server(standby, database_u
 
 
 @pytest.fixture
-def behind_engine(database_url):
-    """A database one revision behind head (the guide's ADD COLUMN on items pending)."""
+def migrations(tmp_path):
+    """The project's scripts plus one pending revision that adds a nullable column to items: an
+    instant ACCESS EXCLUSIVE lock on the primary, replayed on every standby."""
+    directory = copy_migrations(tmp_path)
+    plant(directory, "a1d0c0ffee01", "op.add_column('items', sa.Column('replica_col', sa.Integer()))")
+    return directory
+
+
+@pytest.fixture
+def behind_engine(database_url, migrations):
     engine = sa.create_engine(database_url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("ALTER TABLE items DROP COLUMN internal_description")
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": FIRST})
     yield engine
     engine.dispose()
 
@@ -54,19 +60,21 @@ def behind_engine(database_url):
     ],
 )
 def test_a_malformed_replica_url_is_one_line_and_exit_2_with_nothing_written(
-    setting, line, behind_engine, database_url
+    setting, line, behind_engine, database_url, migrations
 ):
     before = written(behind_engine)
-    result = runner(database_url=database_url, **setting)
+    result = runner("--directory", str(migrations), database_url=database_url, **setting)
     assert_clean_failure(result, code=2, line=line, secret="s3cret")
     assert written(behind_engine) == before
 
 
 def test_a_primary_given_as_a_replica_is_one_line_and_exit_2_with_nothing_written(
-    behind_engine, database_url
+    behind_engine, database_url, migrations
 ):
     before = written(behind_engine)
-    result = runner("--replica-url", _url(database_url), database_url=database_url)
+    result = runner(
+        "--directory", str(migrations), "--replica-url", _url(database_url), database_url=database_url
+    )
     assert_clean_failure(
         result,
         code=2,
@@ -78,11 +86,19 @@ def test_a_primary_given_as_a_replica_is_one_line_and_exit_2_with_nothing_writte
 
 
 def test_an_unreachable_replica_is_one_line_and_exit_3_with_nothing_written(
-    behind_engine, database_url, tmp_path
+    behind_engine, database_url, migrations, tmp_path
 ):
     nowhere = database_url.set(query={"host": str(tmp_path), "port": "5432"})
     before = written(behind_engine)
-    result = runner("--wait", "0", "--replica-url", _url(nowhere), database_url=database_url)
+    result = runner(
+        "--directory",
+        str(migrations),
+        "--wait",
+        "0",
+        "--replica-url",
+        _url(nowhere),
+        database_url=database_url,
+    )
     assert_clean_failure(
         result,
         f"run_migration ERROR could not connect to replica {where(nowhere)} within 0s: connection to server "
