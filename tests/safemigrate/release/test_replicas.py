@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
+from safemigrate.errors import error_summary
 from safemigrate.release.lock import where
 from tests.support.cli_helpers import assert_clean_failure
 from tests.support.planting import copy_migrations, plant
-from tests.support.release_helpers import runner, written
+from tests.support.release_helpers import columns, finish, read_until, runner, spawn_runner, wait_for, written
 
 
 def test_the_standby_fixture_streams_from_the_workers_server(standby, database_url):
@@ -110,3 +116,117 @@ def test_an_unreachable_replica_is_one_line_and_exit_3_with_nothing_written(
 
 def _url(url) -> str:
     return url.render_as_string(hide_password=False)
+
+
+# -- with a real standby -----------------------------------------------------------------------------
+
+# The analytics query on the standby (20 s in the issue's measurement; shorter here), and how long a
+# standby reader accepts to wait for a lock: between the runner's 200 ms lock_timeout and the stall.
+ANALYTICS_SECONDS = 8
+READER_LOCK_TIMEOUT_MS = 3000
+
+
+class StandbyTraffic:
+    """An analytics transaction reading items on the standby, and a reader probing items meanwhile."""
+
+    def __init__(self, url):
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+        self.analytics_outcome: str | None = None
+        self.reader_waits: list[float] = []  # seconds each `SELECT 1 FROM items LIMIT 1` took
+        self.reader_errors: list[str] = []
+        self.stop = threading.Event()
+        running = threading.Event()
+        self.analytics = threading.Thread(target=self._analytics, args=(running,), daemon=True)
+        self.analytics.start()
+        running.wait(timeout=10)
+        # The issue's case is a query already running when the release starts; the runner cannot know
+        # how long a query that has just begun will last (see safemigrate/release/replicas.py).
+        wait_for(
+            self.engine,
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' "
+            "AND clock_timestamp() - xact_start > interval '500 ms'",
+        )
+        self.reader = threading.Thread(target=self._reader, daemon=True)
+
+    def _analytics(self, running: threading.Event) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT count(*) FROM items").scalar_one()
+                running.set()
+                connection.exec_driver_sql(
+                    f"SELECT pg_sleep({ANALYTICS_SECONDS}), (SELECT count(*) FROM items)"
+                )
+            self.analytics_outcome = "finished"
+        except DBAPIError as exc:
+            running.set()
+            self.analytics_outcome = error_summary(exc)
+
+    def _reader(self) -> None:
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql(f"SET lock_timeout = {READER_LOCK_TIMEOUT_MS}")
+            while not self.stop.is_set():
+                started = time.monotonic()
+                try:
+                    connection.exec_driver_sql("SELECT 1 FROM items LIMIT 1").all()
+                except DBAPIError as exc:
+                    self.reader_errors.append(error_summary(exc))
+                self.reader_waits.append(time.monotonic() - started)
+                time.sleep(0.05)
+
+    def finish(self) -> None:
+        """Wait for the analytics query, then probe once more (a replay queued behind it shows now)."""
+        self.analytics.join(timeout=ANALYTICS_SECONDS + 30)
+        time.sleep(0.2)
+        self.stop.set()
+        self.reader.join(timeout=READER_LOCK_TIMEOUT_MS / 1000 + 10)
+        self.engine.dispose()
+
+
+def test_the_runner_holds_a_revision_back_while_a_standby_query_would_stall_its_readers(
+    standby, database_url, engine, migrations
+):
+    replica = standby.wait_for(database_url.database)
+    traffic = StandbyTraffic(replica)
+    process = spawn_runner(
+        "--directory", str(migrations), "--replica-url", _url(replica), database_url=database_url
+    )  # fmt: skip
+    traffic.reader.start()
+    code, stderr = finish(process)
+    traffic.finish()
+
+    assert code == 0, stderr
+    assert "replica_col" in columns(engine, "items")
+    # The runner waited for the analytics query instead of queueing the standby's readers behind it...
+    assert "waiting so that its readers do not queue behind the replay" in stderr
+    assert "replicas caught up in" in stderr
+    assert traffic.analytics_outcome == "finished"
+    # ...so no reader on the standby waited for a lock as long as READER_LOCK_TIMEOUT_MS.
+    assert traffic.reader_errors == []
+    assert traffic.reader_waits, "the reader never ran"
+    longest = max(traffic.reader_waits) * 1000
+    print(f"standby reader: {len(traffic.reader_waits)} queries, longest {longest:.0f} ms")
+
+
+def test_a_replica_that_goes_away_mid_release_is_one_line_and_exit_3(
+    make_standby, database_url, engine, migrations
+):
+    lost = make_standby()
+    replica = lost.wait_for(database_url.database)
+    traffic = StandbyTraffic(replica)  # holds the revision back: the runner keeps probing the standby
+    process = spawn_runner(
+        "--directory", str(migrations), "--replica-url", _url(replica), database_url=database_url
+    )  # fmt: skip
+    seen = read_until(process, "waiting so that its readers do not queue behind the replay")
+    assert "waiting so that its readers" in seen, seen
+    lost.stop("immediate")
+    code, stderr = finish(process)
+    traffic.stop.set()
+
+    result = subprocess.CompletedProcess(process.args, code, "", seen + stderr)
+    assert_clean_failure(
+        result,
+        f"run_migration ERROR replica {where(replica)} stopped answering while looking for long queries: ",
+        "; nothing was applied",
+        code=3,
+    )
+    assert "replica_col" not in columns(engine, "items")
