@@ -293,6 +293,13 @@ class ReleaseRunner:
         budgets: dict[str, tuple[float, int]] = {}  # revision -> (retry budget end, attempts)
         while remaining:
             self.current = None
+            if self.replicas:
+                # The first revision's check runs here, with no transaction open: inside the Alembic run
+                # the migration session would wait idle in a transaction (holding its read of
+                # alembic_version) for as long as a standby query lasts. Later revisions are checked
+                # between two revisions' transactions (_steps).
+                with self._replica_loss():
+                    self._wait_for_idle_replicas(remaining[0])
             try:
                 run_scripts(
                     config,
@@ -337,7 +344,7 @@ class ReleaseRunner:
                 )
             for script in remaining:
                 self.lock.verify(f"revision {script.revision}")
-                if self.replicas:
+                if self.replicas and script is not remaining[0]:
                     with self._replica_loss():
                         self._wait_for_idle_replicas(script)
                 self.journal.start(connection, script.revision)

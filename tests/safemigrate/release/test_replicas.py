@@ -218,6 +218,12 @@ def test_a_replica_that_goes_away_mid_release_is_one_line_and_exit_3(
     )  # fmt: skip
     seen = read_until(process, "waiting so that its readers do not queue behind the replay")
     assert "waiting so that its readers" in seen, seen
+    # While it waits, the migration session holds nothing on the primary (no transaction left open).
+    with engine.connect() as connection:
+        states = connection.exec_driver_sql(
+            "SELECT state FROM pg_stat_activity WHERE application_name = 'run_migration'"
+        ).scalars()
+        assert list(states) == ["idle"]
     lost.stop("immediate")
     code, stderr = finish(process)
     traffic.stop.set()
