@@ -178,7 +178,8 @@ class StandbyTraffic:
         self.analytics.join(timeout=ANALYTICS_SECONDS + 30)
         time.sleep(0.2)
         self.stop.set()
-        self.reader.join(timeout=READER_LOCK_TIMEOUT_MS / 1000 + 10)
+        if self.reader.is_alive():
+            self.reader.join(timeout=READER_LOCK_TIMEOUT_MS / 1000 + 10)
         self.engine.dispose()
 
 
@@ -236,3 +237,30 @@ def test_a_replica_that_goes_away_mid_release_is_one_line_and_exit_3(
         code=3,
     )
     assert "replica_col" not in columns(engine, "items")
+
+
+def test_a_standby_query_that_outlasts_retry_for_refuses_the_revision_in_one_line(
+    standby, database_url, behind_engine, migrations
+):
+    replica = standby.wait_for(database_url.database)
+    traffic = StandbyTraffic(replica)
+    before = written(behind_engine)
+    result = runner(
+        "--directory", str(migrations), "--retry-for", "1", "--replica-url", _url(replica),
+        database_url=database_url,
+    )  # fmt: skip
+    with traffic.engine.connect() as connection:  # the analytics query is not this test's to wait for
+        connection.exec_driver_sql(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'"
+        )
+    traffic.finish()
+
+    assert_clean_failure(
+        result,
+        f"run_migration ERROR revision a1d0c0ffee01 (planted) not applied: replica {where(replica)}: pid ",
+        " (active) has held table locks for ",
+        "s after 1s of retries; replaying its locks there would stall that replica's readers "
+        "(end that query, or lower its max_standby_streaming_delay); nothing was applied",
+        code=1,
+    )
+    assert written(behind_engine) == before
