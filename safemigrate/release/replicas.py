@@ -26,6 +26,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
@@ -115,7 +116,7 @@ class Replicas:
 
     def blockers(self, older_than_ms: int) -> list[Blocker]:
         """Standby transactions holding relation locks for longer than `older_than_ms`, oldest first."""
-        found = []
+        found: list[Blocker] = []
         for connection in self.connections:
             rows = self._probe(
                 connection, "looking for long queries", _BLOCKERS, older_than_ms=older_than_ms, all_rows=True
@@ -152,7 +153,14 @@ class Replicas:
             self.sleep(min(delay, limit - waited))
             delay = min(delay * 2, 0.25)
 
-    def _probe(self, connection: Connection, doing: str, statement, all_rows: bool = False, **params):
+    def _probe(
+        self,
+        connection: Connection,
+        doing: str,
+        statement: sa.TextClause,
+        all_rows: bool = False,
+        **params: Any,
+    ) -> Any:
         try:
             result = connection.execute(statement, params)
             return result.all() if all_rows else result.scalar_one()

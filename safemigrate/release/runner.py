@@ -404,7 +404,7 @@ class ReleaseRunner:
         log.info("replicas caught up in %d ms (%s)", round(waited * 1000), script.revision)
 
     @contextlib.contextmanager
-    def _replica_loss(self):
+    def _replica_loss(self) -> Iterator[None]:
         """A standby that stops answering stops the release (exit 3), saying what stays committed."""
         try:
             yield
