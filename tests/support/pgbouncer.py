@@ -23,6 +23,7 @@ import psycopg2
 from sqlalchemy.engine import URL
 
 from tests.support.debian import ensure_binary
+from tests.support.processes import stop
 
 DEBIAN_BINARY = "/usr/sbin/pgbouncer"
 # PostgreSQL refuses root and so does PgBouncer: as root, run it as the embedded server's user.
@@ -122,13 +123,5 @@ pidfile = {self.folder / "pgbouncer.pid"}
         return path.read_text()[-2000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
+        stop(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -19,6 +19,7 @@ import redis
 
 from tests.support.debian import ensure_binary
 from tests.support.pgbouncer import free_port
+from tests.support.processes import stop
 
 DEBIAN_BINARY = "/usr/bin/redis-server"
 
@@ -91,15 +92,7 @@ class RedisServer:
         return path.read_text()[-2000:] if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
+        stop(self.process)
         self.process = None
 
     def remove(self) -> None:
