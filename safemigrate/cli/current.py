@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
 from safemigrate.cli.wrapping import wrap_command
+from safemigrate.errors import EXIT_REFUSED
 from safemigrate.state import current_heads
 
 
@@ -30,6 +31,39 @@ def _current(run: Callable[[], Any], options: dict[str, Any]) -> Any:
 
 def _said_ahead(directory: str | None) -> bool:
     """Print the database's revisions and how far ahead of the code they are, if they are."""
+    found = _ahead(directory)
+    if found is None:
+        return False
+    current, verdict, _ = found
+    for revision in current:
+        click.echo(f"{revision} (ahead of this code: {verdict})")
+    return True
+
+
+class _Refused(click.ClickException):
+    exit_code = EXIT_REFUSED
+
+
+def upgrade_when_ahead(directory: str | None) -> bool:
+    """`flask db upgrade` on a database ahead of the code, as the release runner answers it: nothing
+    to do (one line) when every newer revision keeps this release working; refused in one line, exit
+    6, naming the revision that breaks it, otherwise. False when the database is not ahead."""
+    found = _ahead(directory)
+    if found is None:
+        return False
+    _, verdict, refused = found
+    if refused is None:
+        return False  # another branch, or no ancestry in the ledger: the command's own error says so
+    if refused:
+        raise _Refused(verdict)
+    click.echo(f"nothing to do: {verdict}")
+    return True
+
+
+def _ahead(directory: str | None) -> tuple[tuple[str, ...], str, bool | None] | None:
+    """(the database's revisions, the one-line verdict, refused?) when it is ahead of the code;
+    refused is None when the database is not a descendant of this code's head (or the ledger cannot
+    place it), True when a revision on the way breaks this release."""
     from safemigrate.ledger.ancestry import ahead_of_code
 
     scripts = ScriptDirectory(str(host.migrations_directory(directory)))
@@ -38,10 +72,10 @@ def _said_ahead(directory: str | None) -> bool:
             current = current_heads(connection)
             ahead = ahead_of_code(connection, scripts, current)
     except SQLAlchemyError:
-        return False  # Flask-Migrate's command says why it cannot connect
+        return None  # Flask-Migrate's command says why it cannot connect
     if ahead is None:
-        return False
-    verdict = ahead.refusal(tuple(scripts.get_heads())) or ahead.summary()
-    for revision in current:
-        click.echo(f"{revision} (ahead of this code: {verdict})")
-    return True
+        return None
+    heads = tuple(scripts.get_heads())
+    refusal = ahead.refusal(heads)
+    descendant = ahead.unknown_ancestry is None and set(ahead.reached) == set(heads)
+    return current, refusal or ahead.summary(), (refusal is not None) if descendant else None

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.current import upgrade_when_ahead
 from safemigrate.cli.wrapping import wrap_command
 from safemigrate.errors import error_summary
 
@@ -63,6 +64,8 @@ def guard_upgrade(db_group: click.Group) -> None:
 def _guarded_upgrade(run: Callable[[], Any], options: dict[str, Any]) -> Any:
     if not options.get("sql"):
         _refuse_squashed_range(options.get("directory"))
+        if upgrade_when_ahead(options.get("directory")):
+            return None  # a database ahead of the code on compatible revisions: nothing to do
     return run()
 
 

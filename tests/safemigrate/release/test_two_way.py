@@ -225,3 +225,32 @@ def test_a_revision_declared_breaking_in_its_file_refuses_the_rollback(database_
         "it is declared breaking in its file: the previous release writes titles up to 255; deploy a release "
         f"that has tw0000000001, or downgrade the database to {HEAD} with the newer code first"
     ]
+
+
+def test_flask_db_upgrade_of_the_previous_release_answers_as_the_runner(database_url, next_release, engine):
+    directory, add = next_release
+    add("tw0000000001", ADD_NULLABLE)
+    assert release_phase(database_url, directory).returncode == 0
+    upgrade = flask("db", "upgrade", database_url=database_url)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert upgrade.stdout.strip().splitlines()[-1] == (
+        "nothing to do: database is 1 revision(s) ahead of this code; all of them keep this release working"
+    )
+    assert version_rows(engine) == ["tw0000000001"]
+
+
+def test_flask_db_upgrade_of_the_previous_release_refuses_a_breaking_revision(
+    database_url, next_release, engine
+):
+    directory, add = next_release
+    add("tw0000000001", DROP_TITLE_DEFAULT)
+    assert release_phase(database_url, directory).returncode == 0
+    upgrade = flask("db", "upgrade", database_url=database_url)
+    assert upgrade.returncode == 6
+    assert (upgrade.stdout + upgrade.stderr).strip().splitlines() == [
+        "Error: the database is 1 revision(s) ahead of this code, and revision tw0000000001 breaks this "
+        "release: it drops the default of items.description: the previous release's inserts may rely on it; "
+        f"deploy a release that has tw0000000001, or downgrade the database to {HEAD} with the newer code "
+        "first"
+    ]
+    assert version_rows(engine) == ["tw0000000001"]
