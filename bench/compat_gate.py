@@ -104,7 +104,8 @@ def main() -> int:
         "|---|---|---|---|",
         f"| `flask db compat` (the proof) | {caught} of {len(breaking)} | {flagged} of {len(safe)} "
         f"| {wall:.1f} s |",
-        f"| the ledger's static verdict (safemigrate/review/compat.py) | {static_caught} of {len(breaking)} | "
+        "| the ledger's static verdict (safemigrate/review/compat.py) "
+        f"| {static_caught} of {len(breaking)} | "
         f"{static_flagged} of {len(safe)} | (recorded as each revision is applied) |",
         "",
         f"Slowest single proof: {slowest[0]}, {slowest[4]:.1f} s (scratch database cloned, one revision, "
