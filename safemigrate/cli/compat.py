@@ -55,6 +55,9 @@ def compat_command(against: str, directory: str | None):
             proof = prove(host.engine().url, scripts, previous)
     except SafeMigrateError as exc:
         raise _CannotRun(str(exc)) from None
+    for failure in proof.already_failing:
+        # Not this history's doing, but a probe that fails at the start cannot catch anything later.
+        click.echo(f"note: already failing at the previous release's own head: {failure.line()}")
     for incompatibility in proof.incompatibilities:
         click.echo(f"incompatible: {incompatibility.line()}")
     breaking = {i.revision for i in proof.incompatibilities}

@@ -77,5 +77,5 @@ def _ahead(directory: str | None) -> tuple[tuple[str, ...], str, bool | None] | 
         return None
     heads = tuple(scripts.get_heads())
     refusal = ahead.refusal(heads)
-    descendant = ahead.unknown_ancestry is None and set(ahead.reached) == set(heads)
+    descendant = ahead.descends_from(heads)
     return current, refusal or ahead.summary(), (refusal is not None) if descendant else None

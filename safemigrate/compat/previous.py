@@ -80,20 +80,36 @@ def _heads(versions: Path) -> tuple[str, ...]:
             tree = ast.parse(path.read_text())
         except (SyntaxError, UnicodeDecodeError) as exc:
             raise CompatError(f"{path.name} of the previous release does not parse: {exc}") from None
-        values = {
-            target.id: node.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            for target in node.targets
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
-        }
+        values: dict[str, ast.expr] = {}
+        for node in tree.body:
+            # `revision = "..."`, or `revision: str = "..."` as Alembic's newer templates write it
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            value = getattr(node, "value", None)
+            for target in targets:
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id in ("revision", "down_revision")
+                    and value is not None
+                ):
+                    values[target.id] = value
         revision = values.get("revision")
         if not (isinstance(revision, ast.Constant) and isinstance(revision.value, str)):
             continue
         revisions.add(revision.value)
         down = values.get("down_revision")
         if down is not None:
-            downs = ast.literal_eval(down)
+            try:
+                downs = ast.literal_eval(down)
+            except ValueError:
+                raise CompatError(
+                    f"{path.name} of the previous release computes its down_revision: it must be written out"
+                ) from None
             below.update([downs] if isinstance(downs, str) else list(downs or ()))
     return tuple(sorted(revisions - below))
 

@@ -43,7 +43,8 @@ def probe(connection: Connection, classes: Iterable[type]) -> list[Failure]:
     failures: list[Failure] = []
     transaction = connection.begin()
     try:
-        write_rows_of_the_new_schema(connection)
+        classes = list(classes)
+        write_rows_of_the_new_schema(connection, [None, *(_table(cls).schema for cls in classes)])
         session = Session(bind=connection, join_transaction_mode="create_savepoint", autoflush=False)
         try:
             made: dict[str, Any] = {}  # table -> an instance of its class that the probes inserted
@@ -57,14 +58,15 @@ def probe(connection: Connection, classes: Iterable[type]) -> list[Failure]:
 
 
 # -- rows the new schema admits --------------------------------------------------------------------
-def write_rows_of_the_new_schema(connection: Connection) -> None:
+def write_rows_of_the_new_schema(connection: Connection, schemas: Iterable[str | None] = (None,)) -> None:
     """One row per table (one per enum label where a column is an enum), as new code may write them;
     a row the generator cannot make valid (a CHECK it does not know) is left out."""
     metadata = sa.MetaData()
     with warnings.catch_warnings():
         # Reflection warns about what it cannot mirror (a NOT VALID check's options): rows still insert.
         warnings.simplefilter("ignore", sa.exc.SAWarning)
-        metadata.reflect(connection, only=lambda name, _: name not in _OWN_TABLES)
+        for schema in dict.fromkeys(schemas):  # the default schema, and every other one the models use
+            metadata.reflect(connection, schema=schema, only=lambda name, _: name not in _OWN_TABLES)
     keys: dict[str, dict[str, Any]] = {}
     for table in metadata.sorted_tables:
         enum_labels = max(
@@ -76,10 +78,13 @@ def write_rows_of_the_new_schema(connection: Connection) -> None:
                 break
             savepoint = connection.begin_nested()
             try:
-                inserted = connection.execute(
-                    table.insert().values(row).returning(*table.primary_key.columns)
-                )
-                keys.setdefault(table.name, dict(inserted.mappings().one()))
+                if table.primary_key.columns:
+                    inserted = connection.execute(
+                        table.insert().values(row).returning(*table.primary_key.columns)
+                    )
+                    keys.setdefault(table.key, dict(inserted.mappings().one()))
+                else:  # a table without a key: nothing can point at its rows
+                    connection.execute(table.insert().values(row))
                 savepoint.commit()
             except sa.exc.DBAPIError:
                 savepoint.rollback()
@@ -90,7 +95,7 @@ def _row_for(table: sa.Table, n: int, keys: dict[str, dict[str, Any]]) -> dict[s
     for column in table.columns:
         if column.foreign_keys:
             fk = next(iter(column.foreign_keys))
-            parent = keys.get(fk.column.table.name)
+            parent = keys.get(fk.column.table.key)
             if parent is None or fk.column.name not in parent:
                 if not column.nullable:
                     return None
@@ -146,7 +151,7 @@ def _probe_class(session: Session, cls: type, made: dict[str, Any]) -> list[Fail
         "insert (the columns it must set)", lambda: _insert(session, cls, required, 1, False, made)
     )
     if instance is not _FAILED:
-        made.setdefault(_table(cls).name, instance)
+        made.setdefault(_table(cls).key, instance)
         step("read back what it wrote", lambda: _read_back(session, instance, required, 1, False))
     every = _columns(cls, required_only=False)
     full = step("insert (every column at its limit)", lambda: _insert(session, cls, every, 2, True, made))
@@ -169,12 +174,8 @@ def _columns(cls: type, *, required_only: bool) -> list[sa.Column]:
     for column in class_mapper(cls).columns:
         if not isinstance(column, sa.Column) or column.computed is not None or column.identity is not None:
             continue
-        if (
-            column.primary_key
-            and column.autoincrement in (True, "auto")
-            and isinstance(column.type, sa.Integer)
-        ):
-            continue
+        if column is column.table.autoincrement_column:
+            continue  # a serial or identity key: the database numbers the rows
         if column.default is not None or column.server_default is not None:
             continue
         if required_only and column.nullable and not column.foreign_keys:
@@ -196,7 +197,7 @@ def _set(instance: Any, columns: list[sa.Column], n: int, largest: bool, made: d
         attribute = mapper.get_property_by_column(column).key
         if column.foreign_keys:
             fk = next(iter(column.foreign_keys))
-            parent = (made or {}).get(fk.column.table.name)
+            parent = (made or {}).get(fk.column.table.key)
             if parent is None:
                 continue
             value = getattr(parent, sa.inspect(type(parent)).get_property_by_column(fk.column).key)

@@ -20,9 +20,11 @@ from sqlalchemy.engine import Connection
 from safemigrate.ledger import recorder as ledger
 from safemigrate.state import SchemaState, is_known_revision, read_schema_state
 
+# The rows that ran (or adopted) each revision: they carry its ancestry and verdict; a later `repair`
+# row only accepts today's file and carries neither.
 _APPLIED_ROWS = sa.text(
     f"SELECT DISTINCT ON (revision) revision, direction, down_revisions, keeps_previous, compat_reason "
-    f"FROM {ledger.TABLE} WHERE direction IN ('upgrade', 'adopt', 'repair') ORDER BY revision, id DESC"
+    f"FROM {ledger.TABLE} WHERE direction IN ('upgrade', 'adopt') ORDER BY revision, id DESC"
 )
 
 
@@ -38,6 +40,10 @@ class Ahead:
     @property
     def count(self) -> int:
         return len(self.revisions)
+
+    def descends_from(self, heads: tuple[str, ...]) -> bool:
+        """Whether the ledger places the database's revisions on top of `heads` (whatever they do)."""
+        return self.unknown_ancestry is None and set(self.reached) == set(heads)
 
     def refusal(self, heads: tuple[str, ...]) -> str | None:
         """One line saying why this code must not run on the database, or None when it may."""

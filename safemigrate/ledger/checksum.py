@@ -143,8 +143,9 @@ def _render(
     for revision in _in_order(scripts, rendered.sql.keys() | rendered.failed.keys()):
         if revision in rendered.failed:
             why = f"it does not render offline ({rendered.failed[revision]})"
+            script = scripts.get_revision(revision)
             found[revision] = RenderedRevision(
-                source_checksum(scripts.get_revision(revision).path), unknown(why)
+                source_checksum(script.path), declared(script.module) or unknown(why)
             )
             continue
         sql = rendered.sql[revision]

@@ -56,7 +56,7 @@ def validate(connection: Connection, scripts: ScriptDirectory) -> list[Finding]:
     ahead = ahead_of_code(connection, scripts, current)
     newer = (
         set(ahead.revisions)
-        if ahead is not None and ahead.refusal(tuple(scripts.get_heads())) is None
+        if ahead is not None and ahead.descends_from(tuple(scripts.get_heads()))
         else set()
     )
     findings: list[Finding] = []

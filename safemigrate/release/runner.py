@@ -179,12 +179,15 @@ class ReleaseRunner:
             # Planned under the lock: a runner that waited finds the work already done.
             plan = self.plan(connection)
             _log_plan(plan)
+            if self.settings.check_drift and plan.ahead is not None:
+                log.info("drift check skipped: this code's revisions cannot build a database ahead of it")
             check_before_apply(
                 connection,
                 self.scripts,
                 self.settings.url,
                 accept_changed=self.settings.accept_changed,
-                check_drift=self.settings.check_drift,
+                # On a database ahead of the code (a rollback), this code cannot build its schema.
+                check_drift=self.settings.check_drift and plan.ahead is None,
                 scratch_server=self.settings.scratch_server,
             )
             self.apply(connection, plan)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pglast import ast
 from pglast.enums import AlterTableType as At
-from pglast.enums import ConstrType, ObjectType
+from pglast.enums import ConstrType, DropBehavior, ObjectType
 
 from safemigrate.review.sql import (
     TypeKey,
@@ -40,6 +40,12 @@ _DROPS_USED = {
     ObjectType.OBJECT_MATVIEW: "materialized view",
     ObjectType.OBJECT_FUNCTION: "function",
     ObjectType.OBJECT_SEQUENCE: "sequence",
+}
+_CASCADES = {
+    ObjectType.OBJECT_TYPE: "a type",
+    ObjectType.OBJECT_SCHEMA: "a schema",
+    ObjectType.OBJECT_DOMAIN: "a domain",
+    ObjectType.OBJECT_EXTENSION: "an extension",
 }
 _RENAMES = {
     ObjectType.OBJECT_TABLE: "table",
@@ -116,6 +122,13 @@ class _Judge:
             return self._drop(node)
         elif isinstance(node, ast.RenameStmt):
             return self._rename(node)
+        elif isinstance(node, ast.AlterObjectSchemaStmt) and node.relation is not None:
+            table = table_name(node.relation)
+            if table not in self.created:
+                return (
+                    f"moves {display(table)} to schema {node.newschema}: the previous release still uses "
+                    "the old name"
+                )
         elif isinstance(node, ast.AlterTableStmt) and node.objtype == ObjectType.OBJECT_TABLE:
             table = table_name(node.relation)
             if table not in self.created:
@@ -142,6 +155,12 @@ class _Judge:
 
     def _drop(self, node: ast.DropStmt) -> str | None:
         kind = _DROPS_USED.get(given(node.removeType))
+        if node.removeType in _CASCADES and node.behavior == DropBehavior.DROP_CASCADE:
+            # CASCADE takes with it the columns, tables and views that depend on the object.
+            return (
+                f"drops {_CASCADES[node.removeType]} with CASCADE, which also drops the columns and tables "
+                "that use it (the previous release may)"
+            )
         if kind is None:
             return None  # indexes, types, triggers, constraints: nothing the previous code names
         for obj in node.objects or ():
@@ -189,6 +208,17 @@ class _Judge:
                 )
         if kind == At.AT_AlterColumnType:
             return self._retype(table, cmd)
+        if kind == At.AT_DropIdentity:
+            return f"drops the identity of {name}.{cmd.name}: the previous release's inserts rely on it"
+        if (
+            kind == At.AT_AddConstraint
+            and isinstance(cmd.def_, ast.Constraint)
+            and cmd.def_.contype == ConstrType.CONSTR_PRIMARY
+        ):
+            return (
+                f"adds a primary key on {name}, which makes its columns NOT NULL: the previous release "
+                "may insert rows without them"
+            )
         if kind == At.AT_AddIdentity and getattr(cmd.def_, "generated_when", "") == "a":
             return (
                 f"makes {name}.{cmd.name} GENERATED ALWAYS: the previous release's inserts that set it are "
@@ -197,7 +227,12 @@ class _Judge:
         return None
 
     def _add_column(self, name: str, column: ast.ColumnDef) -> str | None:
-        constraints = {c.contype for c in column.constraints or ()}
+        # A DEFAULT NULL fills nothing.
+        constraints = {
+            c.contype
+            for c in column.constraints or ()
+            if not (c.contype == ConstrType.CONSTR_DEFAULT and getattr(c.raw_expr, "isnull", False))
+        }
         required = ConstrType.CONSTR_NOTNULL in constraints or ConstrType.CONSTR_PRIMARY in constraints
         filled = constraints & {
             ConstrType.CONSTR_DEFAULT,

@@ -26,6 +26,16 @@ class CompatThing(Base):
     code: Mapped[str] = mapped_column(sa.String(40))
     qty: Mapped[int] = mapped_column(sa.Integer)
     note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CompatPair(Base):
+    """A table keyed by two columns the code sets itself."""
+
+    __tablename__ = "cp_pairs"
+
+    left_id: Mapped[int] = mapped_column(primary_key=True)
+    right_id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(20))
 '''
 
 BASE_REVISION = "cpbase000001"
@@ -36,6 +46,7 @@ op.execute(
     "seen_at timestamp NOT NULL, price numeric(10, 2) NOT NULL, code varchar(40) NOT NULL, "
     "qty integer NOT NULL, note text, legacy text)"
 )
+op.execute("CREATE TABLE cp_pairs (left_id integer, right_id integer, label varchar(20) NOT NULL, PRIMARY KEY (left_id, right_id))")
 """
 
 
@@ -91,6 +102,11 @@ BREAKING = [
         sql("ALTER TABLE items ADD CONSTRAINT ck_items_cp_short CHECK (length(title) < 50)"),
         True,
         static=True,  # a CHECK on existing rows: the proof sees what old code writes, the SQL does not
+    ),
+    Case(
+        "required-column-on-a-composite-key-table",
+        'op.add_column("cp_pairs", sa.Column("cp_weight", sa.Integer(), nullable=False))',
+        True,
     ),
     Case("serial-default-dropped", sql("ALTER TABLE items ALTER COLUMN id DROP DEFAULT"), True),
     Case(
@@ -244,6 +260,7 @@ SAFE = [
         ),
         False,
     ),
+    Case("table-without-a-key", sql("CREATE TABLE cp_log (msg text)"), False),
     Case("column-statistics", sql("ALTER TABLE items ALTER COLUMN description SET STATISTICS 200"), False),
     Case(
         "partial-index",

@@ -254,3 +254,44 @@ def test_flask_db_upgrade_of_the_previous_release_refuses_a_breaking_revision(
         "first"
     ]
     assert version_rows(engine) == ["tw0000000001"]
+
+
+def test_a_repair_row_keeps_the_ancestry_of_a_newer_revision(database_url, next_release, engine):
+    directory, add = next_release
+    add("tw0000000001", ADD_NULLABLE)
+    assert release_phase(database_url, directory).returncode == 0
+    with engine.begin() as connection:  # as `flask db repair` writes it: today's file accepted, no ancestry
+        connection.execute(
+            sa.text(
+                "INSERT INTO migration_ledger (revision, checksum, direction, reason) "
+                "SELECT revision, checksum, 'repair', 'edited' FROM migration_ledger "
+                "WHERE revision = 'tw0000000001'"
+            )
+        )
+    rollback = release_phase(database_url)
+    assert rollback.returncode == 0, rollback.stderr
+    assert (
+        "database is 1 revision(s) ahead of this code; all of them keep this release working"
+        in rollback.stderr
+    )
+
+
+def test_newer_revisions_are_not_gone_for_the_previous_release_even_when_one_breaks_it(
+    database_url, next_release
+):
+    directory, add = next_release
+    add("tw0000000001", DROP_TITLE_DEFAULT)
+    assert release_phase(database_url, directory).returncode == 0
+    result = flask("db", "validate", database_url=database_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "ledger and revision files agree"
+
+
+def test_a_rollback_with_check_drift_skips_the_drift_check(database_url, next_release):
+    directory, add = next_release
+    add("tw0000000001", ADD_NULLABLE)
+    assert release_phase(database_url, directory).returncode == 0
+    rollback = runner("--wait", "5", "--check-drift", database_url=database_url)
+    assert rollback.returncode == 0, rollback.stderr
+    assert "drift check skipped: this code's revisions cannot build a database ahead of it" in rollback.stderr
+    assert error_lines(rollback.stderr) == []
