@@ -69,13 +69,14 @@ class ScratchUnavailable(SafeMigrateError):
 
 @contextmanager
 def scratch_database(
-    server_url: URL, purpose: str, *, scratch_server: ScratchServer | None = None
+    server_url: URL, purpose: str, *, scratch_server: ScratchServer | None = None, template: str | None = None
 ) -> Iterator[URL]:
     """A new empty database on the server of `server_url`, yielded as its URL and dropped afterwards.
 
     Its name says `purpose` and ends in a random token (pids repeat across containers sharing a
     server). When the role may not create databases and
     `scratch_server` is given, the database is made on that server instead (development only).
+    `template` clones that database of the same server instead of starting empty.
     Raises ScratchUnavailable before yielding when there is none to be had.
     """
     name = f"{purpose}_scratch_{secrets.token_hex(6)}"
@@ -85,7 +86,10 @@ def scratch_database(
         raise ScratchUnavailable("connect", error_summary(exc)) from None
     try:
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
+            cur.execute(statement)
     except pg_errors.InsufficientPrivilege as exc:
         conn.close()
         if scratch_server is None:

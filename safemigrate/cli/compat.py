@@ -16,11 +16,8 @@ from alembic.script import ScriptDirectory
 from flask.cli import with_appcontext
 
 from safemigrate.cli import host
+from safemigrate.cli.errors import CommandFailed
 from safemigrate.errors import SafeMigrateError
-
-
-class _CannotRun(click.ClickException):
-    exit_code = 2
 
 
 @click.command("compat")
@@ -54,7 +51,7 @@ def compat_command(against: str, directory: str | None):
             scripts = ScriptDirectory(str(host.migrations_directory(directory).resolve()))
             proof = prove(host.engine().url, scripts, previous)
     except SafeMigrateError as exc:
-        raise _CannotRun(str(exc)) from None
+        raise CommandFailed(str(exc), exc.exit_code) from None
     for failure in proof.already_failing:
         # Not this history's doing, but a probe that fails at the start cannot catch anything later.
         click.echo(f"note: already failing at the previous release's own head: {failure.line()}")

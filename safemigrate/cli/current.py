@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
 from safemigrate.cli import host
+from safemigrate.cli.errors import CommandFailed
 from safemigrate.cli.wrapping import wrap_command
 from safemigrate.errors import EXIT_REFUSED
 from safemigrate.state import current_heads
@@ -40,10 +41,6 @@ def _said_ahead(directory: str | None) -> bool:
     return True
 
 
-class _Refused(click.ClickException):
-    exit_code = EXIT_REFUSED
-
-
 def upgrade_when_ahead(directory: str | None) -> bool:
     """`flask db upgrade` on a database ahead of the code, as the release runner answers it: nothing
     to do (one line) when every newer revision keeps this release working; refused in one line, exit
@@ -55,7 +52,7 @@ def upgrade_when_ahead(directory: str | None) -> bool:
     if refused is None:
         return False  # another branch, or no ancestry in the ledger: the command's own error says so
     if refused:
-        raise _Refused(verdict)
+        raise CommandFailed(verdict, EXIT_REFUSED)
     click.echo(f"nothing to do: {verdict}")
     return True
 

@@ -8,7 +8,6 @@ revision. The scratch database is dropped at the end, whatever happened.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from sqlalchemy.engine import URL
 from safemigrate.compat.previous import CompatError, PreviousRelease
 from safemigrate.compat.probes import Failure, probe
 from safemigrate.errors import error_summary
-from safemigrate.scratch import create_database, drop_database
+from safemigrate.scratch import ScratchUnavailable, scratch_database
 from safemigrate.state import alembic_config, is_known_revision, run_scripts
 
 
@@ -74,12 +73,22 @@ def prove(
             )
     walk = [s.revision for s in reversed(list(scripts.iterate_revisions(heads[0], previous.heads)))]
     proof = Proof(previous.heads, heads[0], walk)
-    name = f"compat_scratch_{secrets.token_hex(6)}"
     try:
-        create_database(server_url, name, template=template)
-    except Exception as exc:  # noqa: BLE001 (psycopg2 errors: one line)
-        raise CompatError(f"cannot create a scratch database: {error_summary(exc)}") from None
-    engine = sa.create_engine(server_url.set(database=name), poolclass=sa.pool.NullPool)
+        with scratch_database(server_url, "compat", template=template) as scratch_url:
+            _walk(scratch_url, scripts, previous, proof, on_revision)
+    except ScratchUnavailable as exc:
+        raise CompatError(f"cannot create a scratch database: {exc.detail}") from None
+    return proof
+
+
+def _walk(
+    url: URL,
+    scripts: ScriptDirectory,
+    previous: PreviousRelease,
+    proof: Proof,
+    on_revision: Callable[[str], None] | None,
+) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
             config = alembic_config(connection, directory=Path(scripts.dir))
@@ -88,7 +97,7 @@ def prove(
             _end_transaction(connection)
             proof.already_failing = probe(connection, previous.classes)
             seen = {failure.key for failure in proof.already_failing}
-            for revision in walk:
+            for revision in proof.revisions:
                 run_scripts(config, scripts, "upgrade", revision)
                 _end_transaction(connection)
                 if on_revision is not None:
@@ -98,13 +107,11 @@ def prove(
                     if failure.key not in seen:
                         seen.add(failure.key)
                         proof.incompatibilities.append(Incompatibility(revision, "".join(message), failure))
-            proof.static = _static_verdicts(connection, walk)
+            proof.static = _static_verdicts(connection, proof.revisions)
     except sa.exc.SQLAlchemyError as exc:
         raise CompatError(f"the revisions do not build in a scratch database: {error_summary(exc)}") from None
     finally:
         engine.dispose()
-        drop_database(server_url, name)
-    return proof
 
 
 def _end_transaction(connection: sa.Connection) -> None:
