@@ -18,7 +18,8 @@ from alembic.script import ScriptDirectory
 
 from config import MIGRATIONS_DIR
 
-_TEMPLATE = '''"""{message}"""
+# The text of a revision file the benchmarks write (two_way.py writes its release's revision with it).
+REVISION_TEMPLATE = '''"""{message}"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -69,7 +70,7 @@ def build_history(destination: Path, count: int, source: Path = MIGRATIONS_DIR) 
     for number in range(count):
         revision = synthetic_revision_id(number)
         message, upgrade, downgrade = _steps(number)
-        body = _TEMPLATE.format(
+        body = REVISION_TEMPLATE.format(
             message=message, revision=revision, down=down, upgrade=upgrade, downgrade=downgrade
         )
         (versions / f"29991231_0000_{revision}_synthetic.py").write_text(body)

@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
 from app.api.auth import TOKEN_SALT
+from bench.history import REVISION_TEMPLATE
 from bench.openloop import OpenLoad, Sample, Send, summary
 from bench.seeding import add_rows, item_ids, server_url
 from bench.web import SECRET, Server, request
@@ -90,28 +91,9 @@ def _revision(root: Path, revision: str, message: str, upgrade: str, downgrade: 
     head = _head(root)
     name = f"29990101_0000_{revision}_{message.replace(' ', '_')}.py"  # after every real one
     (root / "migrations" / "versions" / name).write_text(
-        f'''"""{message}
-
-Revision ID: {revision}
-Revises: {head}
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = {revision!r}
-down_revision = {head!r}
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    {upgrade}
-
-
-def downgrade():
-    {downgrade}
-'''
+        REVISION_TEMPLATE.format(
+            message=message, revision=revision, down=head, upgrade=upgrade, downgrade=downgrade
+        )
     )
 
 
